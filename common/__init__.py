@@ -1,0 +1,1 @@
+"""What every Industry Hub service and the gateway share."""

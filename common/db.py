@@ -1,0 +1,116 @@
+"""SQLAlchemy 2.x for nameko: one Base per service, one session per worker.
+
+Every service database also holds two messaging tables, made by `make_base()`:
+- `outbox`: events written in the same transaction as the change they describe, relayed to
+  RabbitMQ afterwards (common.publisher), so a crash between commit and publish loses nothing;
+- `processed_events`: the event ids each handler has applied (common.idempotency), so an event
+  delivered twice changes the database once.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from common import config as hub_config
+
+
+def make_base():
+    """A declarative Base for one service, carrying that service's messaging tables."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class OutboxMessage(Base):
+        __tablename__ = "outbox"
+        id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+        event_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True)
+        exchange_source: Mapped[str] = mapped_column(sa.String(40))
+        event_type: Mapped[str] = mapped_column(sa.String(80))
+        payload: Mapped[str] = mapped_column(sa.Text)
+        created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+        # null until the broker confirmed it; "unrouted" rows were confirmed with no queue bound
+        sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+        outcome: Mapped[str | None] = mapped_column(sa.String(20))
+        attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    class ProcessedEvent(Base):
+        __tablename__ = "processed_events"
+        event_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+        consumer: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+        processed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+    Base.OutboxMessage = OutboxMessage
+    Base.ProcessedEvent = ProcessedEvent
+    return Base
+
+
+def create_engine_for(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # WAL lets readers (the outbox relay, RPC reads) run beside one writer.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def make_session_factory(engine: sa.Engine, base) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False, info={"base": base})
+
+
+def base_of(session: Session):
+    """The service Base a session belongs to (set by make_session_factory)."""
+    return session.info["base"]
+
+
+class Database(DependencyProvider):
+    """Gives each worker its own session on this service's database, closed on teardown.
+
+    The database is migrated to the newest alembic revision when the service starts.
+    """
+
+    def __init__(self, base, migrate: bool = True):
+        self.base = base
+        self.migrate = migrate
+        self.sessions: dict = {}
+
+    def setup(self):
+        service = self.container.service_name
+        self.url = hub_config.db_url(service, self.container.config)
+        if self.url.startswith("postgresql"):
+            # psycopg2 blocks the whole eventlet hub unless its waits are made green.
+            from psycogreen.eventlet import patch_psycopg
+            patch_psycopg()
+        if self.migrate:
+            from common.migrations import upgrade_to_head
+            upgrade_to_head(service, self.url)
+        self.engine = create_engine_for(self.url)
+        self.session_factory = make_session_factory(self.engine, self.base)
+
+    def stop(self):
+        self.engine.dispose()
+
+    def session_for(self, worker_ctx) -> Session:
+        session = self.sessions.get(worker_ctx)
+        if session is None:
+            session = self.sessions[worker_ctx] = self.session_factory()
+        return session
+
+    def get_dependency(self, worker_ctx) -> Session:
+        return self.session_for(worker_ctx)
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()

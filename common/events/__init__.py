@@ -1,0 +1,48 @@
+"""Event contracts: one module per producing service (SPEC §5).
+
+Every event is a flat past-tense fact. Change an event only by adding optional fields; readers
+ignore fields they do not know (`extra="ignore"`); a breaking change is a new type.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # Set by each subclass: the producing service and the routing key of the fact.
+    source: ClassVar[str]
+    event_type: ClassVar[str]
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=utcnow)
+    schema_version: int = 1
+
+    @classmethod
+    def full_name(cls) -> str:
+        return f"{cls.source}.{cls.event_type}"
+
+
+def all_event_types() -> list[type[Event]]:
+    """Every contract of every producing service, for topology and contract tests."""
+    from common.events import accounts, documents, notifications, rosters, training  # noqa: F401
+
+    found: list[type[Event]] = []
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            if "event_type" in sub.__dict__:
+                found.append(sub)
+            walk(sub)
+
+    walk(Event)
+    return sorted(found, key=lambda c: c.full_name())

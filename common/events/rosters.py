@@ -1,0 +1,72 @@
+"""Facts published by the rosters service (contracts fixed now; the rosters issue fills them)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from common.events import Event
+
+
+class RostersEvent(Event):
+    source = "rosters"
+
+
+class ApplicationStarted(RostersEvent):
+    event_type = "application_started"
+    person_id: uuid.UUID
+    classification_code: str
+
+
+class WorkDaysRecorded(RostersEvent):
+    event_type = "work_days_recorded"
+    person_id: uuid.UUID
+    classification_code: str
+    days: int
+
+
+class StatusChanged(RostersEvent):
+    event_type = "status_changed"
+    person_id: uuid.UUID
+    classification_code: str
+    old_status: str | None
+    new_status: str
+    as_of: date
+
+
+class PlacedOnRoster(RostersEvent):
+    event_type = "placed_on_roster"
+    person_id: uuid.UUID
+    classification_code: str
+    placed_on: date
+
+
+class Suspended(RostersEvent):
+    event_type = "suspended"
+    person_id: uuid.UUID
+    classification_code: str
+    reason: str
+    as_of: date
+
+
+class Reinstated(RostersEvent):
+    event_type = "reinstated"
+    person_id: uuid.UUID
+    classification_code: str
+    as_of: date
+
+
+class GroupAdvanced(RostersEvent):
+    event_type = "group_advanced"
+    person_id: uuid.UUID
+    from_classification_code: str
+    to_classification_code: str
+    as_of: date
+
+
+class DeadlineApproaching(RostersEvent):
+    event_type = "deadline_approaching"
+    person_id: uuid.UUID
+    classification_code: str
+    requirement: str
+    due_on: date
+    days_left: int

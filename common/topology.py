@@ -1,0 +1,93 @@
+"""Who listens to what: every event queue in the Hub, declared before anyone publishes.
+
+Plain nameko declares a handler's queue only when that handler's service starts, so an event
+published earlier is routed nowhere and silently dropped. Every service therefore declares the
+whole table below when it starts (`declare_topology`), and the outbox relay publishes with
+`mandatory` so a message that still reaches no queue is noticed.
+
+A test (tests/contracts/test_topology.py) checks this table against the handlers the service
+classes really have, so the two cannot drift apart.
+
+For each subscription there are three durable queues:
+- the handler's queue, named exactly as nameko names it (so nameko consumes from it);
+- `<queue>.retry`: failed deliveries wait here for a delay, then dead-letter back to the queue;
+- `<queue>.parked`: deliveries that failed every retry, for an operator to inspect and replay.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Connection, Exchange, Queue
+from nameko.standalone.events import get_event_exchange
+
+
+@dataclass(frozen=True)
+class Subscription:
+    consumer: str   # service name
+    source: str     # producing service
+    event_type: str
+
+    @property
+    def method(self) -> str:
+        return f"handle_{self.event_type}"
+
+    @property
+    def queue_name(self) -> str:
+        # nameko's SERVICE_POOL naming (nameko/events.py), so scaled-out replicas compete
+        return f"evt-{self.source}-{self.event_type}--{self.consumer}.{self.method}"
+
+    @property
+    def retry_queue_name(self) -> str:
+        return self.queue_name + ".retry"
+
+    @property
+    def parked_queue_name(self) -> str:
+        return self.queue_name + ".parked"
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("notifications", "accounts", "person_registered"),
+    Subscription("notifications", "accounts", "contact_details_changed"),
+    Subscription("rosters", "accounts", "person_registered"),
+    Subscription("documents", "accounts", "person_registered"),
+    Subscription("training", "accounts", "person_registered"),
+    Subscription("accounts", "notifications", "email_failed"),
+)
+
+
+def subscription_for(consumer: str, source: str, event_type: str) -> Subscription:
+    return Subscription(consumer, source, event_type)
+
+
+def queues_for(sub: Subscription, config: dict) -> list[Queue]:
+    exchange = get_event_exchange(sub.source, config)
+    main = Queue(sub.queue_name, exchange=exchange, routing_key=sub.event_type,
+                 durable=True, auto_delete=False, exclusive=False)
+    retry = Queue(sub.retry_queue_name, durable=True, queue_arguments={
+        # expired messages go back to the handler's queue through the default exchange
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": sub.queue_name,
+    })
+    parked = Queue(sub.parked_queue_name, durable=True)
+    return [main, retry, parked]
+
+
+def declare_topology(amqp_uri: str, config: dict | None = None) -> None:
+    config = config or {}
+    with Connection(amqp_uri, connect_timeout=10) as connection:
+        channel = connection.channel()
+        for source in sorted({sub.source for sub in SUBSCRIPTIONS} | _producers()):
+            get_event_exchange(source, config)(channel).declare()
+        for sub in SUBSCRIPTIONS:
+            for queue in queues_for(sub, config):
+                queue(channel).declare()
+        channel.close()
+
+
+def _producers() -> set[str]:
+    from common.events import all_event_types
+    return {event.source for event in all_event_types()}
+
+
+def event_exchange(source: str, config: dict | None = None) -> Exchange:
+    return get_event_exchange(source, config or {})

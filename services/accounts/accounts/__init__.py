@@ -1,0 +1,1 @@
+"""The accounts service: people, their portal logins and sessions."""

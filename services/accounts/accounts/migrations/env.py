@@ -1,0 +1,4 @@
+from accounts.models import Base
+from common.migrations import run_migrations
+
+run_migrations(Base.metadata)

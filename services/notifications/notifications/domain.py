@@ -1,0 +1,79 @@
+"""Message Center rules: plain functions over a session."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from common.errors import NotFound
+from common.events.accounts import ContactDetailsChanged, PersonRegistered
+from common.events.notifications import MessageCreated
+from notifications.models import Message, OutgoingEmail, Recipient
+from notifications.schemas import MessageOut, MessagesOut
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def post_message(session: Session, person_id: uuid.UUID, category: str, subject: str,
+                 body: str, email: bool = True, deadline=None) -> tuple[Message, MessageCreated]:
+    """A Message Center entry, optionally mirrored by an e-mail the mail loop will send."""
+    message = Message(id=uuid.uuid4(), person_id=person_id, category=category, subject=subject,
+                      body=body, deadline=deadline, created_at=now())
+    session.add(message)
+    if email:
+        session.add(OutgoingEmail(id=uuid.uuid4(), person_id=person_id, message_id=message.id,
+                                  subject=subject, body=body, status="pending", attempts=0,
+                                  next_attempt_at=now(), created_at=now()))
+    event = MessageCreated(message_id=message.id, person_id=person_id, category=category,
+                           subject=subject)
+    return message, event
+
+
+def welcome(session: Session, event: PersonRegistered, public_url: str):
+    body = (
+        f"Hello {event.first_name},\n\n"
+        "Welcome to the Industry Hub, the home of the Industry Experience Roster and the Safety "
+        "Pass training program.\n\n"
+        f"Your IL number is {event.il_number}. Keep it handy: employers and Contract Services "
+        "use it to find your records.\n\n"
+        f"Log into your Portal at {public_url}/portal to see your classifications, their "
+        "requirements and deadlines, upload documents and enroll in training.\n\n"
+        "Contract Services"
+    )
+    return post_message(session, event.person_id, "account", "Welcome to the Industry Hub", body)
+
+
+def record_contact(session: Session, event: ContactDetailsChanged) -> None:
+    recipient = session.get(Recipient, event.person_id)
+    if recipient is None:
+        recipient = Recipient(person_id=event.person_id)
+        session.add(recipient)
+    recipient.email = event.email
+    recipient.first_name = event.first_name
+    recipient.email_notifications = event.email_notifications
+
+
+def list_messages(session: Session, person_id: uuid.UUID, limit: int = 100) -> MessagesOut:
+    rows = session.scalars(
+        sa.select(Message).where(Message.person_id == person_id)
+        .order_by(Message.created_at.desc()).limit(limit)).all()
+    unread = session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.person_id == person_id, Message.read_at.is_(None)))
+    return MessagesOut(
+        messages=[MessageOut(id=m.id, category=m.category, subject=m.subject, body=m.body,
+                             deadline=m.deadline, created_at=m.created_at,
+                             read=m.read_at is not None) for m in rows],
+        unread=unread)
+
+
+def mark_read(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> None:
+    message = session.get(Message, message_id)
+    # Someone else's message answers exactly like a missing one.
+    if message is None or message.person_id != person_id:
+        raise NotFound("No such message.")
+    if message.read_at is None:
+        message.read_at = now()

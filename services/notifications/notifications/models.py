@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from common.db import make_base
+
+Base = make_base()
+
+
+class Message(Base):
+    """A Message Center entry for one person."""
+    __tablename__ = "messages"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    category: Mapped[str] = mapped_column(sa.String(40))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    deadline: Mapped[date | None] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Recipient(Base):
+    """Where to e-mail a person: fed only by accounts.contact_details_changed."""
+    __tablename__ = "recipients"
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    email_notifications: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class OutgoingEmail(Base):
+    """An e-mail waiting to go, gone, or refused. The address is looked up when it is sent."""
+    __tablename__ = "outgoing_emails"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # pending → sent | failed (refused for good) | skipped (person opted out)
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_to: Mapped[str | None] = mapped_column(sa.String(254))
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -1,0 +1,93 @@
+"""The mail loop: sends pending OutgoingEmail rows, with retries, and reports refusals."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from common import config as hub_config
+from common.background import PollingLoop
+from common.db import Database
+from common.events.notifications import EmailFailed
+from common.publisher import outbox_row
+from notifications.mail import PermanentFailure, TemporaryFailure, build_email, transport_from_config
+from notifications.models import OutgoingEmail, Recipient
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+MAX_ATTEMPTS = 8
+# How long an e-mail waits for its recipient's address (the contact event may come later).
+ADDRESS_WAIT = timedelta(days=1)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** attempts, 6 * 3600))
+
+
+def send_due(session_factory, transport, mail_from: str) -> int:
+    """Send what is due; returns how many rows were handled."""
+    with session_factory() as session:
+        due = session.scalars(
+            sa.select(OutgoingEmail).where(OutgoingEmail.status == "pending",
+                                           OutgoingEmail.next_attempt_at <= now())
+            .order_by(OutgoingEmail.next_attempt_at).limit(BATCH)).all()
+        recipients = {r.person_id: r for r in session.scalars(
+            sa.select(Recipient).where(Recipient.person_id.in_({e.person_id for e in due})))}
+        session.commit()  # end the read before talking to the mail server (see publisher.py)
+        for email in due:
+            _deliver(session, email, recipients.get(email.person_id), transport, mail_from)
+            session.commit()
+        return len(due)
+
+
+def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport, mail_from):
+    if recipient is not None and not recipient.email_notifications:
+        row.status = "skipped"
+        return
+    if recipient is None or not recipient.email:
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+        if now() - created > ADDRESS_WAIT:
+            row.status, row.last_error = "failed", "no e-mail address on file"
+        else:
+            row.next_attempt_at = now() + timedelta(seconds=30)
+        return
+    row.attempts += 1
+    try:
+        transport.send(build_email(row.id, recipient.email, row.subject, row.body, mail_from))
+    except PermanentFailure as exc:
+        row.status, row.last_error = "failed", str(exc)
+        session.add(outbox_row(session.info["base"], EmailFailed(
+            person_id=row.person_id, email_id=row.id, smtp_code=exc.code, reason=exc.reason)))
+        log.warning("e-mail %s refused for good: %s", row.id, exc)
+        return
+    except TemporaryFailure as exc:
+        row.last_error = str(exc)
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = now() + backoff(row.attempts)
+        log.warning("e-mail %s not sent yet (attempt %d): %s", row.id, row.attempts, exc)
+        return
+    row.status, row.sent_to, row.sent_at = "sent", recipient.email, now()
+
+
+class MailSender(PollingLoop):
+    interval_seconds = 2.0
+
+    def setup(self):
+        super().setup()
+        self.database = next(dep for dep in self.container.dependencies if isinstance(dep, Database))
+        self.transport = transport_from_config(self.container.config)
+        self.mail_from = hub_config.mail_from(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def run_once(self) -> bool:
+        return send_due(self.database.session_factory, self.transport, self.mail_from) == BATCH

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from common import config as hub_config
+from common.db import Database
+from common.errors import EXPECTED_ERRORS
+from common.events.accounts import ContactDetailsChanged, PersonRegistered
+from common.health import health_report
+from common.idempotency import first_delivery
+from common.messaging import event_handler
+from common.publisher import EventPublisher
+from notifications import domain
+from notifications.models import Base
+from notifications.sender import MailSender
+
+
+class NotificationsService:
+    """Owns the Message Center and outgoing e-mail. Publishes notifications.* events."""
+    name = "notifications"
+    db = Database(Base)
+    publish = EventPublisher()
+    mail = MailSender()
+
+    @rpc
+    def health(self) -> dict:
+        return health_report(self.name, self.db)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_messages(self, person_id: str) -> dict:
+        return domain.list_messages(self.db, person_id).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def mark_message_read(self, person_id: str, message_id: str) -> None:
+        domain.mark_read(self.db, person_id, message_id)
+        self.db.commit()
+
+    @event_handler("accounts", "person_registered")
+    def handle_person_registered(self, payload: dict) -> None:
+        event = PersonRegistered.model_validate(payload)
+        if not event.has_account or not first_delivery(self.db, event, "notifications.handle_person_registered"):
+            return
+        public_url = hub_config.setting("HUB_PUBLIC_URL", "http://127.0.0.1:8080", self.container.config)
+        _, created = domain.welcome(self.db, event, public_url)
+        self.publish(created)
+        self.db.commit()
+
+    @event_handler("accounts", "contact_details_changed")
+    def handle_contact_details_changed(self, payload: dict) -> None:
+        event = ContactDetailsChanged.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_contact_details_changed"):
+            return
+        domain.record_contact(self.db, event)
+        self.db.commit()

@@ -1,0 +1,1 @@
+"""The rosters service: classifications, rules, statuses, work days and public search."""

@@ -1,0 +1,1 @@
+"""The training service: the Safety Pass course catalog, enrollments and completions."""

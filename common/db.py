@@ -9,13 +9,29 @@ Every service database also holds two messaging tables, made by `make_base()`:
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from common import config as hub_config
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite would hand back naive ones)."""
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(timezone.utc)")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
 
 
 def make_base():
@@ -31,9 +47,9 @@ def make_base():
         exchange_source: Mapped[str] = mapped_column(sa.String(40))
         event_type: Mapped[str] = mapped_column(sa.String(80))
         payload: Mapped[str] = mapped_column(sa.Text)
-        created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+        created_at: Mapped[datetime] = mapped_column(UTCDateTime)
         # null until the broker confirmed it; "unrouted" rows were confirmed with no queue bound
-        sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+        sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
         outcome: Mapped[str | None] = mapped_column(sa.String(20))
         attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
 
@@ -41,7 +57,7 @@ def make_base():
         __tablename__ = "processed_events"
         event_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
         consumer: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
-        processed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+        processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     Base.OutboxMessage = OutboxMessage
     Base.ProcessedEvent = ProcessedEvent

@@ -85,3 +85,15 @@ def validation_failed_from(exc) -> ValidationFailed:
         fields[name] = err.get("msg", "is not valid")
     summary = "; ".join(f"{k}: {v}" for k, v in fields.items())
     return ValidationFailed(f"Please correct: {summary}", {"fields": fields})
+
+
+def parse_id(value, what: str = "id"):
+    """An id from a caller as a UUID; anything else is a 404, so ids cannot be probed."""
+    import uuid
+
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None

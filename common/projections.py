@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from common.db import UTCDateTime
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.events.accounts import PersonRegistered
@@ -19,7 +20,7 @@ class PersonDirectoryMixin:
     il_number: Mapped[str] = mapped_column(sa.String(10), unique=True)
     first_name: Mapped[str] = mapped_column(sa.String(100))
     last_name: Mapped[str] = mapped_column(sa.String(100), index=True)
-    registered_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def upsert_person(session: Session, model, event: PersonRegistered) -> None:

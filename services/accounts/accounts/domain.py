@@ -81,7 +81,7 @@ def log_in(session: Session, data: LogInIn) -> tuple[str, datetime]:
 
 def principal_for_token(session: Session, token: str) -> Principal:
     row = session.get(ApiSession, _token_hash(token or ""))
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now():
+    if row is None or row.revoked_at is not None or row.expires_at <= now():
         raise Unauthorized("Your session has ended. Please log in again.")
     account = session.get(Account, row.account_id)
     return Principal(account_id=account.id, person_id=account.person_id,
@@ -112,7 +112,3 @@ def mark_email_undeliverable(session: Session, person_id: uuid.UUID) -> None:
     if person is not None:
         person.email_undeliverable = True
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone=True columns.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from common.db import make_base
+from common.db import UTCDateTime, make_base
 
 Base = make_base()
 
@@ -24,7 +24,7 @@ class Person(Base):
     ssn_index: Mapped[str] = mapped_column(sa.String(64), unique=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
     email_undeliverable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Account(Base):
@@ -35,7 +35,7 @@ class Account(Base):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     roles: Mapped[str] = mapped_column(sa.String(200), default="industry_professional")
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiSession(Base):
@@ -43,6 +43,6 @@ class ApiSession(Base):
     __tablename__ = "sessions"
     token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

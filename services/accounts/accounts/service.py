@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from pydantic import ValidationError
 
@@ -7,7 +8,7 @@ from accounts import domain
 from accounts.models import Base
 from accounts.schemas import CreateAccountIn, CreatedAccountOut, LogInIn, SessionOut
 from common.db import Database
-from common.errors import EXPECTED_ERRORS, validation_failed_from
+from common.errors import EXPECTED_ERRORS, parse_id, validation_failed_from
 from common.events.notifications import EmailFailed
 from common.health import health_report
 from common.idempotency import first_delivery
@@ -20,6 +21,7 @@ class AccountsService:
     name = "accounts"
     db = Database(Base)
     publish = EventPublisher()
+    config = Config()
 
     @rpc
     def health(self) -> dict:
@@ -31,7 +33,7 @@ class AccountsService:
             data = CreateAccountIn.model_validate(payload)
         except ValidationError as exc:
             raise validation_failed_from(exc) from None
-        person, events = domain.create_account(self.db, data, self.container.config)
+        person, events = domain.create_account(self.db, data, self.config)
         for event in events:
             self.publish(event)
         self.db.commit()
@@ -58,7 +60,7 @@ class AccountsService:
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def get_me(self, person_id: str) -> dict:
-        return domain.me(self.db, person_id, self.container.config).model_dump(mode="json")
+        return domain.me(self.db, parse_id(person_id, "person"), self.config).model_dump(mode="json")
 
     @event_handler("notifications", "email_failed")
     def handle_email_failed(self, payload: dict) -> None:

@@ -55,6 +55,10 @@ def record_contact(session: Session, event: ContactDetailsChanged) -> None:
     recipient.email = event.email
     recipient.first_name = event.first_name
     recipient.email_notifications = event.email_notifications
+    # e-mails that were waiting for an address can go now
+    session.execute(sa.update(OutgoingEmail).where(
+        OutgoingEmail.person_id == event.person_id, OutgoingEmail.status == "pending")
+        .values(next_attempt_at=now()))
 
 
 def list_messages(session: Session, person_id: uuid.UUID, limit: int = 100) -> MessagesOut:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from common.db import make_base
+from common.db import UTCDateTime, make_base
 
 Base = make_base()
 
@@ -20,8 +20,8 @@ class Message(Base):
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     deadline: Mapped[date | None] = mapped_column(sa.Date)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
-    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Recipient(Base):
@@ -44,8 +44,8 @@ class OutgoingEmail(Base):
     # pending → sent | failed (refused for good) | skipped (person opted out)
     status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_to: Mapped[str | None] = mapped_column(sa.String(254))
-    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

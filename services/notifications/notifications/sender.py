@@ -51,8 +51,7 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
         row.status = "skipped"
         return
     if recipient is None or not recipient.email:
-        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
-        if now() - created > ADDRESS_WAIT:
+        if now() - row.created_at > ADDRESS_WAIT:
             row.status, row.last_error = "failed", "no e-mail address on file"
         else:
             row.next_attempt_at = now() + timedelta(seconds=30)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from common import config as hub_config
 from common.db import Database
-from common.errors import EXPECTED_ERRORS
+from common.errors import EXPECTED_ERRORS, parse_id
 from common.events.accounts import ContactDetailsChanged, PersonRegistered
 from common.health import health_report
 from common.idempotency import first_delivery
@@ -20,6 +21,7 @@ class NotificationsService:
     name = "notifications"
     db = Database(Base)
     publish = EventPublisher()
+    config = Config()
     mail = MailSender()
 
     @rpc
@@ -28,11 +30,11 @@ class NotificationsService:
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_messages(self, person_id: str) -> dict:
-        return domain.list_messages(self.db, person_id).model_dump(mode="json")
+        return domain.list_messages(self.db, parse_id(person_id, "person")).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def mark_message_read(self, person_id: str, message_id: str) -> None:
-        domain.mark_read(self.db, person_id, message_id)
+        domain.mark_read(self.db, parse_id(person_id, "person"), parse_id(message_id, "message"))
         self.db.commit()
 
     @event_handler("accounts", "person_registered")
@@ -40,7 +42,7 @@ class NotificationsService:
         event = PersonRegistered.model_validate(payload)
         if not event.has_account or not first_delivery(self.db, event, "notifications.handle_person_registered"):
             return
-        public_url = hub_config.setting("HUB_PUBLIC_URL", "http://127.0.0.1:8080", self.container.config)
+        public_url = hub_config.setting("HUB_PUBLIC_URL", "http://127.0.0.1:8080", self.config)
         _, created = domain.welcome(self.db, event, public_url)
         self.publish(created)
         self.db.commit()

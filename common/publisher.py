@@ -19,11 +19,12 @@ from common import config as hub_config
 from common.background import PollingLoop
 from common.db import Database
 from common.events import Event
-from common.topology import declare_topology, event_exchange
+from common.topology import SUBSCRIPTIONS, declare_topology, event_exchange
 
 log = logging.getLogger(__name__)
 
 RELAY_BATCH = 200
+SUBSCRIBED = {(sub.source, sub.event_type) for sub in SUBSCRIPTIONS}
 
 
 def outbox_row(base, event: Event):
@@ -66,9 +67,12 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
                     )
                     outcome = "delivered"
                 except UndeliverableMessage:
-                    # Confirmed by the broker but bound to no queue: nobody subscribes to it.
-                    log.warning("event %s.%s %s reached no queue", row.exchange_source,
-                                row.event_type, row.event_id)
+                    # Confirmed by the broker but bound to no queue. Expected for a fact nobody
+                    # subscribes to yet; a lost event if the topology says someone should.
+                    expected = (row.exchange_source, row.event_type) in SUBSCRIBED
+                    (log.error if expected else log.debug)(
+                        "event %s.%s %s reached no queue", row.exchange_source, row.event_type,
+                        row.event_id)
                     outcome = "unrouted"
                 session.execute(sa.update(outbox).where(outbox.id == row.id).values(
                     sent_at=datetime.now(timezone.utc), outcome=outcome, attempts=row.attempts + 1))

@@ -1,0 +1,78 @@
+"""The gateway: public Hub pages, the Portal, staff pages and the JSON API, all over RPC."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from common import config as hub_config
+
+csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        HUB_VERSION="0.1.0",
+        AMQP_URI=hub_config.amqp_uri(),
+        SECRET_KEY=hub_config.setting("HUB_SECRET_KEY", DEV_SECRET_KEY),
+        RPC_TIMEOUT=float(hub_config.setting("HUB_RPC_TIMEOUT", "10")),
+        RPC_POOL_SIZE=int(hub_config.setting("HUB_RPC_POOL_SIZE", "8")),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=hub_config.setting("HUB_COOKIE_SECURE", "0") == "1",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=hub_config.setting("HUB_RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
+    app.config.from_prefixed_env("HUB_FLASK")
+    if test_config:
+        app.config.update(test_config)
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        log.warning("HUB_SECRET_KEY is not set: using the development key")
+
+    from gateway.rpc import RpcPool
+    app.rpc = RpcPool(app.config["AMQP_URI"], size=app.config["RPC_POOL_SIZE"],
+                      timeout=app.config["RPC_TIMEOUT"])
+
+    from gateway.limits import limiter
+    limiter.init_app(app)
+    csrf.init_app(app)
+
+    from gateway.api import api
+    from gateway.errors import register_error_handlers
+    from gateway.health import health
+    from gateway.pages.hub import hub
+    from gateway.pages.portal import portal
+
+    # The API authenticates with bearer tokens only, never the cookie, so there is no ambient
+    # credential for a cross-site request to ride on: CSRF tokens are for the forms.
+    csrf.exempt(api)
+    app.register_blueprint(api)
+    app.register_blueprint(health)
+    app.register_blueprint(hub)
+    app.register_blueprint(portal)
+    register_error_handlers(app)
+
+    @app.context_processor
+    def layout_context():
+        from gateway.auth import page_principal
+        return {"principal": page_principal}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")
+        return response
+
+    return app

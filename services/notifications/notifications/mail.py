@@ -4,7 +4,7 @@ from __future__ import annotations
 import smtplib
 import uuid
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,7 +31,7 @@ def build_email(email_id: uuid.UUID, to: str, subject: str, body: str, mail_from
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     # Stable per e-mail, so a resend after a crash can be recognised as the same message.
-    message["Message-ID"] = make_msgid(idstring=str(email_id), domain="thehub.local")
+    message["Message-ID"] = f"<{email_id}@thehub.local>"
     message.set_content(body)
     return message
 
@@ -66,7 +66,7 @@ class EmlFolderTransport:
 
     def send(self, message: EmailMessage) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        name = message["Message-ID"].strip("<>").split("@")[0]
+        name = message["Message-ID"].strip("<>").split("@")[0]  # the e-mail's id
         (self.folder / f"{stamp}-{name}.eml").write_bytes(bytes(message))
 
 

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, jsonify
+
+from gateway.api import api
+from gateway.api.openapi import api_route
+from gateway.auth import require_api
+from notifications.schemas import MessagesOut
+
+
+@api_route(api, "/me/messages", "GET", "Your Message Center, newest first", "a logged-in person",
+           response=MessagesOut, errors=(401,), auth="bearer")
+@require_api()
+def list_my_messages(principal):
+    return jsonify(current_app.rpc.call("notifications", "list_messages", str(principal.person_id)))
+
+
+@api_route(api, "/me/messages/<uuid:message_id>/read", "POST", "Mark one of your messages read",
+           "a logged-in person, for their own messages", status=204, errors=(401, 404),
+           auth="bearer")
+@require_api()
+def mark_my_message_read(principal, message_id: uuid.UUID):
+    current_app.rpc.call("notifications", "mark_message_read", str(principal.person_id),
+                         str(message_id))
+    return "", 204

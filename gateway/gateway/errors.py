@@ -1,0 +1,48 @@
+"""One error table: our errors (local or rebuilt from RPC) → HTTP status and body.
+
+The API answers `{"error": CODE, "message": ...}`; pages show the same message in the layout.
+Unexpected errors are logged with their traceback and shown as a plain 500 with no details.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from common.errors import HubError
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 429: "too_many_requests"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def register_error_handlers(app):
+    @app.errorhandler(HubError)
+    def hub_error(exc: HubError):
+        if _wants_json():
+            return jsonify(exc.to_json()), exc.http_status
+        return render_template("error.html", message=exc.message), exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = HTTP_CODES.get(exc.code, "error")
+        message = exc.description or exc.name
+        if exc.code == 429:
+            message = f"Too many attempts. Please try again later ({exc.description})."
+        if _wants_json():
+            return jsonify({"error": code, "message": message}), exc.code
+        return render_template("error.html", message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side. Please try again."
+        if _wants_json():
+            return jsonify({"error": "internal_error", "message": message}), 500
+        return render_template("error.html", message=message), 500

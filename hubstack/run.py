@@ -1,0 +1,69 @@
+"""`make run`: the whole Hub in the foreground. Ctrl-C stops everything it started."""
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from common import config as hub_config
+from common.migrations import upgrade_to_head
+from hubstack.broker import ensure_broker
+from hubstack.demo import load_demo_data
+from hubstack.stack import Stack
+
+DEV_SECRETS = {
+    "HUB_SECRET_KEY": "dev-only-secret-key-change-me",
+    "HUB_SSN_KEY": "dev-only-ssn-key-change-me",
+}
+
+
+def main() -> int:
+    amqp_uri = hub_config.amqp_uri()
+    print(f"Broker: {ensure_broker(amqp_uri)} at {amqp_uri}")
+    data_dir = hub_config.data_dir()
+    for service in hub_config.SERVICES:
+        upgrade_to_head(service, hub_config.db_url(service))
+    print(f"Databases migrated ({data_dir if not any(hub_config.setting(s.upper() + '_DB_URL') for s in hub_config.SERVICES) else 'configured URLs'})")
+
+    env = {name: hub_config.setting(name, default) for name, default in DEV_SECRETS.items()}
+    stack = Stack(env=env)
+    stopping = False
+
+    def on_signal(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stack.start()
+    try:
+        stack.wait_healthy(timeout=120)
+        logins = load_demo_data(amqp_uri)
+        print("\n" + "=" * 72)
+        print(f"  The Industry Hub is running at {stack.url}")
+        for login in logins:
+            print(f"  {login['role']}: {login['email']} / {login['password']}")
+        if not hub_config.smtp_settings():
+            print(f"  E-mails are written to {data_dir / 'mail'} (set HUB_SMTP_HOST to send them)")
+        for name, value in env.items():
+            if value == DEV_SECRETS[name]:
+                print(f"  {name} is the development default; set it for anything real")
+        print("  Press Ctrl-C to stop.")
+        print("=" * 72 + "\n", flush=True)
+        while not stopping:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"{name} stopped (exit code {process.returncode}); stopping the Hub")
+                    stopping = True
+            time.sleep(0.5)
+    except Exception as exc:
+        print(f"The Hub could not start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("Stopping every process ...")
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -66,7 +66,12 @@ def make_base():
 
 def create_engine_for(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # One connection per process: under eventlet, SQLite's busy-wait blocks the whole OS
+        # thread, so two green workers contending for the write lock could deadlock. With a
+        # single pooled connection they queue (green) for it instead.
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  poolclass=sa.pool.QueuePool, pool_size=1, max_overflow=0,
+                                  pool_timeout=60)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):

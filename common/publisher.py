@@ -43,7 +43,6 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
     base = session_factory.kw["info"]["base"]
     outbox = base.OutboxMessage
     publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
-    sent = 0
     with session_factory() as session:
         query = sa.select(outbox).where(outbox.sent_at.is_(None)).order_by(outbox.id).limit(RELAY_BATCH)
         postgres = session.get_bind().dialect.name == "postgresql"
@@ -57,6 +56,7 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
             # End SQLite's read snapshot before the slow part: WAL refuses to upgrade a snapshot
             # to a write if another connection committed meanwhile.
             session.commit()
+        outcomes: list[tuple[int, int, str]] = []
         try:
             for row in rows:
                 try:
@@ -74,12 +74,17 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
                         "event %s.%s %s reached no queue", row.exchange_source, row.event_type,
                         row.event_id)
                     outcome = "unrouted"
-                session.execute(sa.update(outbox).where(outbox.id == row.id).values(
-                    sent_at=datetime.now(timezone.utc), outcome=outcome, attempts=row.attempts + 1))
-                sent += 1
+                outcomes.append((row.id, row.attempts, outcome))
         finally:
-            # keep the marks of what did go out even if the broker failed part-way
+            # Mark what did go out, even if the broker failed part-way. The writes come after
+            # all the publishing: under eventlet a SQLite write transaction left open across a
+            # network wait would block every other writer in the process.
+            sent_at = datetime.now(timezone.utc)
+            for row_id, attempts, outcome in outcomes:
+                session.execute(sa.update(outbox).where(outbox.id == row_id).values(
+                    sent_at=sent_at, outcome=outcome, attempts=attempts + 1))
             session.commit()
+            sent = len(outcomes)
     return sent
 
 

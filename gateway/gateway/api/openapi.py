@@ -5,6 +5,7 @@ contract, so the document cannot describe an endpoint that does not exist.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -42,6 +43,20 @@ def _schema_ref(model: type[BaseModel], components: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+FLASK_CONVERTERS = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer"},
+                    "string": {"type": "string"}}
+FLASK_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _path_and_parameters(flask_path: str) -> tuple[str, list[dict]]:
+    """'/me/messages/<uuid:message_id>/read' → '/api/v1/me/messages/{message_id}/read' + params."""
+    parameters = [
+        {"name": name, "in": "path", "required": True,
+         "schema": FLASK_CONVERTERS.get(converter or "string", {"type": "string"})}
+        for converter, name in FLASK_PARAM.findall(flask_path)]
+    return "/api/v1" + FLASK_PARAM.sub(r"{\2}", flask_path), parameters
+
+
 def openapi_document(version: str) -> dict:
     components: dict = {"Error": ERROR_SCHEMA}
     paths: dict = {}
@@ -61,9 +76,9 @@ def openapi_document(version: str) -> dict:
         if op.auth:
             entry["security"] = [{"bearer": []}]
         entry.update(op.extra)
-        openapi_path = "/api/v1" + op.path.replace("<", "{").replace(">", "}")
-        for converter in ("uuid:", "int:", "string:"):
-            openapi_path = openapi_path.replace("{" + converter, "{")
+        openapi_path, parameters = _path_and_parameters(op.path)
+        if parameters:
+            entry["parameters"] = parameters
         paths.setdefault(openapi_path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",

@@ -1,0 +1,228 @@
+"""Shared fixtures. Every server a test needs is real and started or reached here; if one is
+missing the test fails with a message saying which (CI must never skip them)."""
+import eventlet
+
+# nameko's pytest plugin no longer monkey-patches; it has to happen before anything else imports
+# socket or threading.
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import string  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from email import message_from_bytes  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get("HUB_TEST_POSTGRES_URL",
+                                    "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--keep-artifacts", action="store_true",
+                     help="keep screenshots and logs under test-artifacts/")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, what: str, process=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"{what} exited with code {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"{what} did not listen on port {port} within {timeout}s")
+
+
+def random_suffix(n: int = 8) -> str:
+    return "".join(random.choice(string.ascii_lowercase) for _ in range(n))
+
+
+def wait_until(predicate, timeout: float = 10, interval: float = 0.1, message: str = "condition"):
+    """Poll until predicate() is truthy; returns its value or fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        eventlet.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+# --- PostgreSQL: a throwaway database per test -------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL is required at {POSTGRES_ADMIN_URL}: {exc}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin):
+    """Makes throwaway databases: postgres_url() → a URL of a new, empty database."""
+    created = []
+
+    def make() -> str:
+        name = f"hub_test_{random_suffix(10)}"
+        with postgres_admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+    yield make
+    with postgres_admin.connect() as connection:
+        for name in created:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# --- RabbitMQ: nameko's rabbit_config gives each test its own vhost ----------------------------
+
+@pytest.fixture(scope="session", autouse=False)
+def broker_available(request):
+    from kombu import Connection
+
+    uri = request.config.getoption("RABBIT_AMQP_URI")
+    try:
+        with Connection(uri, connect_timeout=5) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.fail(f"RabbitMQ is required at {uri}: {exc}")
+    return uri
+
+
+@pytest.fixture
+def service_config(rabbit_config, broker_available, tmp_path):
+    """A nameko config for the services under test: throwaway vhost, own data dir, fast retries."""
+    return {
+        **rabbit_config,
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "EVENT_MAX_ATTEMPTS": 3,
+        "EVENT_RETRY_DELAY_MS": 50,
+        "serializer": "json",
+        "max_workers": 10,
+    }
+
+
+# --- S3: moto's server mode, a real S3 HTTP endpoint -------------------------------------------
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    binary = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which("moto_server")
+    if binary is None:
+        pytest.fail("moto_server is required (pip install 'moto[server]')")
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
+    process = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    wait_for_port(port, 30, "moto_server", process)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+# --- SMTP: a real SMTP server (aiosmtpd) in its own process ------------------------------------
+
+class SmtpSink:
+    """The mailbox of tests/support/smtp_sink.py: one .eml file per accepted message."""
+
+    def __init__(self, port: int, folder: Path):
+        self.port = port
+        self.folder = folder
+
+    def messages(self):
+        return [message_from_bytes(path.read_bytes()) for path in sorted(self.folder.glob("*.eml"))]
+
+    def messages_to(self, address: str):
+        return [m for m in self.messages() if address.lower() in m["To"].lower()]
+
+    def clear(self):
+        for path in self.folder.glob("*.eml"):
+            path.unlink()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("smtp")
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "support" / "smtp_sink.py"),
+                                str(port), str(folder)])
+    wait_for_port(port, 30, "the SMTP sink", process)
+    yield SmtpSink(port, folder)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def smtp(smtp_sink):
+    smtp_sink.clear()
+    return smtp_sink
+
+
+# --- The whole stack, started the way `make run` starts it -------------------------------------
+
+class RunningHub:
+    def __init__(self, stack, url: str, data_dir: Path, smtp: SmtpSink):
+        self.stack, self.url, self.data_dir, self.smtp = stack, url, data_dir, smtp
+
+    def api(self, path: str) -> str:
+        return f"{self.url}/api/v1{path}"
+
+
+@pytest.fixture(scope="session")
+def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
+    """Five services and the gateway as separate processes on a throwaway vhost, with SQLite
+    files and local objects in a temporary HUB_DATA_DIR and e-mail going to the SMTP sink."""
+    from hubstack.stack import Stack
+
+    vhost = f"hub_e2e_{random_suffix()}"
+    rabbit_manager.create_vhost(vhost)
+    rabbit_manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
+    broker = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    data_dir = tmp_path_factory.mktemp("hub-data")
+    log_dir = ROOT / "test-artifacts" / "stack-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {
+        "AMQP_URI": f"{broker.scheme}://{broker.netloc}/{vhost}",
+        "HUB_DATA_DIR": str(data_dir),
+        "HUB_PORT": str(port),
+        "HUB_SMTP_HOST": "127.0.0.1",
+        "HUB_SMTP_PORT": str(smtp_sink.port),
+        "HUB_SECRET_KEY": "e2e-secret-key",
+        "HUB_SSN_KEY": "e2e-ssn-key",
+        "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    for service in ("ACCOUNTS", "ROSTERS", "DOCUMENTS", "TRAINING", "NOTIFICATIONS"):
+        env[f"{service}_DB_URL"] = ""
+    stack = Stack(env=env, log_dir=log_dir, echo=False)
+    stack.start()
+    try:
+        stack.wait_healthy(timeout=120)
+    except Exception as exc:
+        stack.stop()
+        pytest.fail(f"the Hub did not start: {exc} (logs in {log_dir})")
+    yield RunningHub(stack, stack.url, data_dir, smtp_sink)
+    stack.stop()
+    rabbit_manager.delete_vhost(vhost)

@@ -6,6 +6,7 @@ Each service package has `migrations/` (env.py + versions/). Its env.py is two l
 from __future__ import annotations
 
 import importlib
+import threading
 import zlib
 from pathlib import Path
 
@@ -24,9 +25,19 @@ def alembic_config(service: str, url: str) -> Config:
     return cfg
 
 
+# alembic keeps its running migration context in module globals, so two services starting in
+# one process (tests, or a runner hosting several) must take turns.
+_IN_PROCESS = threading.Lock()
+
+
 def upgrade_to_head(service: str, url: str) -> None:
     """Apply every migration. On PostgreSQL an advisory lock keeps scaled-out replicas that
     start together from migrating at the same time."""
+    with _IN_PROCESS:
+        _upgrade(service, url)
+
+
+def _upgrade(service: str, url: str) -> None:
     cfg = alembic_config(service, url)
     if url.startswith("postgresql"):
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)

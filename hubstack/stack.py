@@ -39,12 +39,13 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.env.get('HUB_PORT', '8080')}"
 
-    def start(self) -> None:
-        for service in SERVICES:
-            self._spawn(service, [sys.executable, "-m", "nameko", "run", "--config",
-                                  str(ROOT / "services" / service / "config.yml"),
-                                  service_class(service)])
-        self._spawn("gateway", [sys.executable, "-m", "gateway"])
+    def start(self, names=(*SERVICES, "gateway")) -> None:
+        for name in names:
+            if name == "gateway":
+                self._spawn(name, [sys.executable, "-m", "gateway"])
+            else:
+                self._spawn(name, [sys.executable, "-m", "nameko", "run", "--config",
+                                   str(ROOT / "services" / name / "config.yml"), service_class(name)])
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,

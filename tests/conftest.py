@@ -7,13 +7,9 @@ import eventlet
 eventlet.monkey_patch()
 
 import os  # noqa: E402
-import random  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
-import string  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from email import message_from_bytes  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
@@ -21,48 +17,11 @@ from urllib.parse import urlparse  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from tests.support.waiting import free_port, random_suffix, wait_for_port, wait_until  # noqa: E402,F401
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("HUB_TEST_POSTGRES_URL",
                                     "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-
-
-def pytest_addoption(parser):
-    parser.addoption("--keep-artifacts", action="store_true",
-                     help="keep screenshots and logs under test-artifacts/")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float, what: str, process=None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"{what} exited with code {process.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"{what} did not listen on port {port} within {timeout}s")
-
-
-def random_suffix(n: int = 8) -> str:
-    return "".join(random.choice(string.ascii_lowercase) for _ in range(n))
-
-
-def wait_until(predicate, timeout: float = 10, interval: float = 0.1, message: str = "condition"):
-    """Poll until predicate() is truthy; returns its value or fails the test."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        eventlet.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {message}")
 
 
 # --- PostgreSQL: a throwaway database per test -------------------------------------------------

@@ -1,27 +1,13 @@
 """The first thread through every layer, driven over HTTP against the stack `make run` starts:
 create account → accounts publishes person_registered through its outbox → notifications posts
 a welcome message and e-mails it over SMTP → the person logs in and reads it."""
-import uuid
-
 import pytest
 import requests
 
-from tests.conftest import wait_until
+from tests.support.waiting import wait_until
+from tests.support.factories import make_person
 
 pytestmark = pytest.mark.e2e
-
-
-def new_person(**overrides):
-    unique = uuid.uuid4().hex[:8]
-    person = {"email": f"pat.{unique}@example.com", "password": "a-long-password-1",
-              "first_name": "Pat", "last_name": f"Grip{unique}", "date_of_birth": "1991-03-04",
-              "ssn": f"{random_area()}-{int(unique[:2], 16) % 89 + 10:02d}-{int(unique[2:6], 16) % 9000 + 1000:04d}"}
-    person.update(overrides)
-    return person
-
-
-def random_area():
-    return f"{uuid.uuid4().int % 600 + 100:03d}".replace("666", "667")
 
 
 def log_in(hub, person) -> str:
@@ -39,7 +25,7 @@ def test_health_reports_broker_and_every_service(hub):
 
 
 def test_new_account_gets_welcome_message_and_email(hub):
-    person = new_person()
+    person = make_person()
     created = requests.post(hub.api("/accounts"), json=person)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -67,7 +53,7 @@ def test_new_account_gets_welcome_message_and_email(hub):
 
 
 def test_me_shows_only_a_masked_ssn(hub):
-    person = new_person()
+    person = make_person()
     assert requests.post(hub.api("/accounts"), json=person).status_code == 201
     auth = {"Authorization": f"Bearer {log_in(hub, person)}"}
     me = requests.get(hub.api("/me"), headers=auth).json()
@@ -76,7 +62,7 @@ def test_me_shows_only_a_masked_ssn(hub):
 
 
 def test_bad_input_is_refused_with_a_message_per_field(hub):
-    response = requests.post(hub.api("/accounts"), json=new_person(ssn="12-34", email="nope", password="short"))
+    response = requests.post(hub.api("/accounts"), json=make_person(ssn="12-34", email="nope", password="short"))
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "validation_failed"
@@ -90,15 +76,15 @@ def test_non_json_body_is_refused_clearly(hub):
 
 
 def test_duplicate_email_is_a_conflict(hub):
-    person = new_person()
+    person = make_person()
     assert requests.post(hub.api("/accounts"), json=person).status_code == 201
-    again = requests.post(hub.api("/accounts"), json=new_person(email=person["email"]))
+    again = requests.post(hub.api("/accounts"), json=make_person(email=person["email"]))
     assert again.status_code == 409
     assert again.json()["error"] == "conflict"
 
 
 def test_wrong_password_is_refused(hub):
-    person = new_person()
+    person = make_person()
     assert requests.post(hub.api("/accounts"), json=person).status_code == 201
     response = requests.post(hub.api("/session"), json={"email": person["email"], "password": "wrong-password"})
     assert response.status_code == 401
@@ -107,7 +93,7 @@ def test_wrong_password_is_refused(hub):
 
 def test_messages_need_a_token_and_a_foreign_message_is_not_found(hub):
     assert requests.get(hub.api("/me/messages")).status_code == 401
-    alice, bob = new_person(), new_person()
+    alice, bob = make_person(), make_person()
     for p in (alice, bob):
         assert requests.post(hub.api("/accounts"), json=p).status_code == 201
     alice_auth = {"Authorization": f"Bearer {log_in(hub, alice)}"}
@@ -120,7 +106,7 @@ def test_messages_need_a_token_and_a_foreign_message_is_not_found(hub):
 
 
 def test_logging_out_ends_the_token(hub):
-    person = new_person()
+    person = make_person()
     assert requests.post(hub.api("/accounts"), json=person).status_code == 201
     auth = {"Authorization": f"Bearer {log_in(hub, person)}"}
     assert requests.delete(hub.api("/session"), headers=auth).status_code == 204

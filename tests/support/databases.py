@@ -1,0 +1,14 @@
+"""Open a service's own database from a test, the way the service itself would."""
+from __future__ import annotations
+
+import importlib
+
+from common import config as hub_config
+from common.db import create_engine_for, make_session_factory
+
+
+def service_sessions(service: str, config: dict):
+    """A sessionmaker on `service`'s database as configured in `config`."""
+    base = importlib.import_module(f"{service}.models").Base
+    engine = create_engine_for(hub_config.db_url(service, config))
+    return make_session_factory(engine, base)

@@ -1,12 +1,15 @@
 """Shared fixtures. Every server a test needs is real and started or reached here; if one is
 missing the test fails with a message saying which (CI must never skip them)."""
-import eventlet
+import os
+
+os.environ.setdefault("EVENTLET_TESTS", "1")  # only silences eventlet's import-time banner
+
+import eventlet  # noqa: E402
 
 # nameko's pytest plugin no longer monkey-patches; it has to happen before anything else imports
 # socket or threading.
 eventlet.monkey_patch()
 
-import os  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402

@@ -12,3 +12,14 @@ def service_sessions(service: str, config: dict):
     base = importlib.import_module(f"{service}.models").Base
     engine = create_engine_for(hub_config.db_url(service, config))
     return make_session_factory(engine, base)
+
+
+def memory_sessions(service: str):
+    """A sessionmaker on a fresh in-memory SQLite database with `service`'s tables."""
+    import sqlalchemy as sa
+
+    base = importlib.import_module(f"{service}.models").Base
+    engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool,
+                              connect_args={"check_same_thread": False})
+    base.metadata.create_all(engine)
+    return make_session_factory(engine, base)

@@ -1,0 +1,20 @@
+"""`make bench`: run every benchmark against the local broker and print the figures."""
+import os
+
+os.environ.setdefault("EVENTLET_TESTS", "1")  # silence eventlet's import banner
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+from bench import outbox_throughput, rpc_latency  # noqa: E402
+
+
+def main() -> None:
+    for bench in (rpc_latency, outbox_throughput):
+        print(f"\n## {bench.__name__.split('.')[-1]}")
+        bench.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from accounts import domain
+from accounts.models import ApiSession, Person
+from accounts.schemas import CreateAccountIn, LogInIn
+from common.errors import Conflict, Unauthorized
+from common.events.accounts import ContactDetailsChanged, PersonRegistered
+from tests.support.databases import memory_sessions
+from tests.support.factories import make_person
+
+
+@pytest.fixture
+def session():
+    with memory_sessions("accounts")() as session:
+        yield session
+
+
+def register(session, **overrides):
+    data = make_person(**overrides)
+    person, events = domain.create_account(session, CreateAccountIn(**data))
+    session.commit()
+    return data, person, events
+
+
+def test_new_account_creates_a_person_with_a_ten_digit_il_number(session):
+    _, person, _ = register(session)
+    assert len(person.il_number) == 10 and person.il_number.isdigit()
+
+
+def test_ssn_is_stored_only_encrypted(session):
+    data, person, _ = register(session)
+    digits = data["ssn"].replace("-", "")
+    row = session.execute(sa.text("SELECT * FROM people")).mappings().one()
+    assert all(digits not in str(value) for value in row.values())
+
+
+def test_password_is_stored_as_an_argon2id_hash(session):
+    data, person, _ = register(session)
+    stored = session.execute(sa.text("SELECT password_hash FROM accounts")).scalar()
+    assert stored.startswith("$argon2id$") and data["password"] not in stored
+
+
+def test_registration_events_keep_contact_details_to_the_contact_event(session):
+    data, person, events = register(session)
+    registered = next(e for e in events if isinstance(e, PersonRegistered))
+    contact = next(e for e in events if isinstance(e, ContactDetailsChanged))
+    assert data["email"] not in registered.model_dump_json()
+    assert data["ssn"] not in registered.model_dump_json()
+    assert contact.email == data["email"]
+
+
+def test_a_second_account_with_the_same_email_is_a_conflict(session):
+    data, _, _ = register(session)
+    with pytest.raises(Conflict):
+        register(session, email=data["email"].upper())
+
+
+def test_an_existing_ssn_is_refused_without_saying_so(session):
+    data, _, _ = register(session)
+    with pytest.raises(Conflict) as error:
+        register(session, ssn=data["ssn"])
+    assert "SSN" not in error.value.message and "exists" not in error.value.message
+
+
+def test_log_in_returns_a_token_that_resolves_to_the_person(session):
+    data, person, _ = register(session)
+    token, expires = domain.log_in(session, LogInIn(email=data["email"], password=data["password"]))
+    session.commit()
+    principal = domain.principal_for_token(session, token)
+    assert principal.person_id == person.id
+    assert principal.roles == ["industry_professional"]
+    # only a hash of the token is stored
+    assert session.scalar(sa.select(ApiSession.token_hash)) != token
+
+
+@pytest.mark.parametrize("email_override, password", [(None, "wrong-password"), ("nobody@example.com", "a-long-password-1")])
+def test_wrong_password_or_unknown_email_give_the_same_refusal(session, email_override, password):
+    data, _, _ = register(session)
+    with pytest.raises(Unauthorized) as error:
+        domain.log_in(session, LogInIn(email=email_override or data["email"], password=password))
+    assert error.value.message == "That e-mail and password do not match an account."
+
+
+def test_logged_out_and_expired_tokens_stop_working(session):
+    data, _, _ = register(session)
+    credentials = LogInIn(email=data["email"], password=data["password"])
+    token, _ = domain.log_in(session, credentials)
+    domain.log_out(session, token)
+    session.commit()
+    with pytest.raises(Unauthorized):
+        domain.principal_for_token(session, token)
+
+    token, _ = domain.log_in(session, credentials)
+    row = session.scalar(sa.select(ApiSession).where(ApiSession.revoked_at.is_(None)))
+    row.expires_at = domain.now() - timedelta(seconds=1)
+    session.commit()
+    with pytest.raises(Unauthorized):
+        domain.principal_for_token(session, token)
+
+
+def test_me_shows_the_ssn_masked(session):
+    data, person, _ = register(session)
+    me = domain.me(session, person.id)
+    assert me.ssn_masked == "***-**-" + data["ssn"][-4:]
+    assert data["ssn"] not in me.model_dump_json()
+
+
+def test_a_bounced_address_is_marked_undeliverable(session):
+    _, person, _ = register(session)
+    domain.mark_email_undeliverable(session, person.id)
+    session.commit()
+    assert session.get(Person, person.id).email_undeliverable is True
+    assert domain.me(session, person.id).email_undeliverable is True

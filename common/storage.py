@@ -132,7 +132,8 @@ class S3Storage:
         return self.client.presigned_get_object(self.bucket, _check_key(key), expires=expires)
 
     def check(self) -> None:
-        self.client.bucket_exists(self.bucket)
+        if not self.client.bucket_exists(self.bucket):
+            raise RuntimeError(f"the bucket {self.bucket} does not exist")
 
 
 def storage_from_config(config=None):

@@ -45,3 +45,4 @@ def test_created_account_reaches_every_service_and_the_message_center(runner_fac
         assert copy.last_name == person["last_name"]
         # only public facts travel: no contact details or SSN columns exist on the copy
         assert not {"email", "ssn", "date_of_birth"} & set(model.__table__.columns.keys())
+    runner.stop()  # before the throwaway databases are dropped

@@ -1,30 +1,15 @@
 """Accounts and notifications over RabbitMQ with a real SMTP server: a new account is welcomed
 by e-mail, and an address the mail server refuses comes back to accounts as undeliverable
 (notifications gets 550 → notifications.email_failed through its outbox → accounts)."""
-import random
-import uuid
-
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from accounts.service import AccountsService
 from notifications.service import NotificationsService
-from tests.conftest import wait_until
+from tests.support.factories import make_person
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.smtp, pytest.mark.broker, pytest.mark.postgres]
-
-
-def new_person(email: str, **overrides) -> dict:
-    person = {"email": email, "password": "a-long-password-1", "first_name": "Pat",
-              "last_name": "Grip", "date_of_birth": "1990-01-02", "ssn": random_ssn()}
-    person.update(overrides)
-    return person
-
-
-def random_ssn() -> str:
-    # area 001-899 but not 666, group 01-99, serial 0001-9999: always valid
-    area = random.choice([n for n in range(1, 900) if n != 666])
-    return f"{area:03d}-{random.randint(1, 99):02d}-{random.randint(1, 9999):04d}"
 
 
 @pytest.fixture
@@ -35,12 +20,15 @@ def rpc(service_config, postgres_url, smtp, runner_factory):
     runner.start()
     with ClusterRpcProxy(service_config, timeout=10) as proxy:
         yield proxy
+    # nameko's own teardown would stop the services only after the database is dropped
+    runner.stop()
 
 
 def test_a_new_account_is_welcomed_by_email(rpc, smtp):
-    email = f"pat.{uuid.uuid4().hex[:8]}@example.com"
+    person = make_person()
+    email = person["email"]
 
-    created = rpc.accounts.create_account(new_person(email))
+    created = rpc.accounts.create_account(person)
 
     [welcome] = wait_until(lambda: smtp.messages_to(email), timeout=20,
                            message="the welcome e-mail at the SMTP server")
@@ -50,14 +38,15 @@ def test_a_new_account_is_welcomed_by_email(rpc, smtp):
 
 
 def test_an_address_the_mail_server_refuses_is_marked_undeliverable_and_no_other(rpc, smtp):
-    good_email = f"pat.{uuid.uuid4().hex[:8]}@example.com"
-    good = rpc.accounts.create_account(new_person(good_email))
-    bounced = rpc.accounts.create_account(new_person("bounce.x@example.com", first_name="Sam"))
+    good_person = make_person()
+    good = rpc.accounts.create_account(good_person)
+    bounced = rpc.accounts.create_account(make_person(email="bounce.x@example.com"))
 
     wait_until(lambda: rpc.accounts.get_me(bounced["person_id"])["email_undeliverable"],
                timeout=20, interval=0.25, message="accounts to hear the address was refused")
 
     # the good address has been tried too, so "False" below is its answer, not a pending one
-    wait_until(lambda: smtp.messages_to(good_email), timeout=20, message="the good welcome e-mail")
+    wait_until(lambda: smtp.messages_to(good_person["email"]), timeout=20,
+               message="the good welcome e-mail")
     assert rpc.accounts.get_me(good["person_id"])["email_undeliverable"] is False
     assert smtp.messages_to("bounce.x@example.com") == []

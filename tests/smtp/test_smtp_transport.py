@@ -6,7 +6,7 @@ import pytest
 
 from notifications.mail import (EmlFolderTransport, PermanentFailure, SmtpTransport,
                                 TemporaryFailure, build_email)
-from tests.conftest import free_port
+from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.smtp
 

@@ -37,11 +37,13 @@ def send_due(session_factory, transport, mail_from: str) -> int:
             sa.select(OutgoingEmail).where(OutgoingEmail.status == "pending",
                                            OutgoingEmail.next_attempt_at <= now())
             .order_by(OutgoingEmail.next_attempt_at).limit(BATCH)).all()
-        recipients = {r.person_id: r for r in session.scalars(
-            sa.select(Recipient).where(Recipient.person_id.in_({e.person_id for e in due})))}
-        session.commit()  # end the read before talking to the mail server (see publisher.py)
         for email in due:
-            _deliver(session, email, recipients.get(email.person_id), transport, mail_from)
+            # read the address as late as possible: it may have arrived during this batch
+            recipient = session.get(Recipient, email.person_id, populate_existing=True)
+            # release the connection before talking to the mail server (SQLite has only one
+            # per process, see common/db.py)
+            session.commit()
+            _deliver(session, email, recipient, transport, mail_from)
             session.commit()
         return len(due)
 

@@ -62,8 +62,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.context_processor
     def layout_context():
-        from gateway.auth import page_principal
-        return {"principal": page_principal}
+        from gateway.auth import layout_principal
+        return {"principal": layout_principal}
 
     @app.after_request
     def security_headers(response):

@@ -11,7 +11,7 @@ from functools import wraps
 from flask import current_app, g, redirect, request, session, url_for
 
 from accounts.schemas import Principal
-from common.errors import Forbidden, Unauthorized
+from common.errors import Forbidden, HubError, Unauthorized
 
 
 def bearer_token() -> str | None:
@@ -39,10 +39,25 @@ def api_principal() -> Principal | None:
 
 def page_principal() -> Principal | None:
     if "principal" not in g:
-        g.principal = resolve_principal(session.get("token"))
+        try:
+            g.principal = resolve_principal(session.get("token"))
+        except HubError:
+            g.principal_unavailable = True
+            raise
         if g.principal is None:
             session.pop("token", None)
     return g.principal
+
+
+def layout_principal() -> Principal | None:
+    """page_principal for the layout, which the error page uses too: when accounts cannot be
+    reached the error page must still render (logged-out menu) instead of failing again."""
+    if g.get("principal_unavailable"):
+        return None  # asked once already: each attempt may wait for the whole RPC timeout
+    try:
+        return page_principal()
+    except HubError:
+        return None
 
 
 def require_api(*roles: str):

@@ -1,8 +1,11 @@
 """Headless Debian Chromium driven through Playwright: one browser per session, a fresh phone-sized
 context per test, and a screenshot of where each test ended up."""
 import re
+import warnings
 from pathlib import Path
 
+import eventlet
+import greenlet
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -19,10 +22,45 @@ def browser():
         pytest.fail(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    manager = sync_playwright()
+    playwright = manager.start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        stop_playwright(manager)
+
+
+def stop_playwright(manager) -> None:
+    """Stop Playwright's driver without hanging under eventlet.
+
+    Playwright's stop switches to its dispatcher greenlet and expects to be switched back to when
+    that greenlet ends. But eventlet re-parents every greenlet that waits in its hub onto the hub,
+    so the finished dispatcher hands control to the hub and nothing ever resumes the caller. A
+    green watcher resumes the caller once the dispatcher is dead.
+    """
+    fiber = getattr(manager, "_dispatcher_fiber", None)
+    if fiber is None:  # a Playwright that works differently: nothing to work around
+        manager.__exit__(None, None, None)
+        return
+    caller = greenlet.getcurrent()
+    stopped = False
+
+    def resume_caller():
+        while not fiber.dead:
+            eventlet.sleep(0.05)
+        if not stopped:
+            caller.switch()
+
+    watcher = eventlet.spawn(resume_caller)
+    try:
+        manager.__exit__(None, None, None)
+    finally:
+        stopped = True
+        watcher.kill()
 
 
 @pytest.fixture
@@ -36,5 +74,7 @@ def page(browser, request):
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
     try:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    except Exception as exc:  # a missing picture must not hide the test's own outcome
+        warnings.warn(f"no screenshot for {request.node.name}: {exc}")
     finally:
         context.close()

@@ -32,13 +32,13 @@ def fill_create_account(page, person: dict, confirm: str | None = None) -> None:
     page.get_by_label("E-mail address").fill(person["email"])
     page.get_by_label(re.compile(r"^Password")).fill(person["password"])
     page.get_by_label("Confirm password").fill(person["password"] if confirm is None else confirm)
-    page.get_by_role("button", name="Create Account").click()
+    page.get_by_role("main").get_by_role("button", name="Create Account").click()
 
 
 def log_in(page, email: str, password: str) -> None:
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("main").get_by_role("button", name="Log in").click()
 
 
 def wait_for_unread_count(page, expected: str, timeout: float = 20) -> None:
@@ -55,7 +55,7 @@ def wait_for_unread_count(page, expected: str, timeout: float = 20) -> None:
 def test_new_person_creates_an_account_reads_the_welcome_and_logs_back_in(hub, page):
     person = new_person()
     page.goto(hub.url)
-    page.get_by_role("link", name="Create Account").first.click()
+    page.get_by_role("button", name="Create Account").first.click()
     expect(page.get_by_role("heading", name="Create Account")).to_be_visible()
     fill_create_account(page, person)
 
@@ -95,7 +95,7 @@ def test_new_person_creates_an_account_reads_the_welcome_and_logs_back_in(hub, p
 def test_create_account_explains_each_wrong_field_and_never_echoes_the_ssn(hub, page):
     person = {**new_person(), "ssn": "12-34"}
     page.goto(hub.url)
-    page.get_by_role("link", name="Create Account").first.click()
+    page.get_by_role("button", name="Create Account").first.click()
     fill_create_account(page, person, confirm="a-different-password")
 
     expect(page).to_have_url(re.compile(r"/create-account$"))

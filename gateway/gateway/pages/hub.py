@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from accounts.schemas import CreateAccountIn, LogInIn
-from common.errors import Conflict, TooManyRequests, Unauthorized
+from common.errors import Conflict, HubError, TooManyRequests, Unauthorized
 from gateway.limits import limiter
 from gateway.pages.forms import validate_form
 
@@ -14,8 +14,10 @@ CREATE_FIELDS = ("first_name", "last_name", "date_of_birth", "ssn", "email")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never bounce a person to another host after login.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only paths on this site: never bounce a person to another host after login. Browsers drop
+    # tabs and newlines and read "\" as "/", so "/\t/evil.example" would mean "//evil.example".
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable()):
         return target
     return url_for("portal.dashboard")
 
@@ -62,20 +64,27 @@ def create_account():
         if data is not None and not errors:
             try:
                 created = current_app.rpc.call("accounts", "create_account", data.model_dump(mode="json"))
-                _start_session(data.email, password)
-                flash(f"Your account is ready. Your IL number is {created['il_number']}.", "success")
-                return redirect(url_for("portal.dashboard"))
             except Conflict as exc:
                 errors = {"form": exc.message}
+            else:
+                flash(f"Your account is ready. Your IL number is {created['il_number']}.", "success")
+                try:
+                    _start_session(data.email, password)
+                except HubError:
+                    return redirect(url_for("hub.login"))  # the account exists; log in by hand
+                return redirect(url_for("portal.dashboard"))
         values.pop("ssn", None)  # never echo an SSN back into a page
     return render_template("hub/create_account.html", errors=errors, values=values), 400 if errors else 200
 
 
 @hub.post("/logout")
 def logout():
-    token = session.get("token")
+    token = session.pop("token", None)
+    session.clear()  # logged out here even if the accounts service cannot hear about it now
     if token:
-        current_app.rpc.call("accounts", "log_out", token)
-    session.clear()
+        try:
+            current_app.rpc.call("accounts", "log_out", token)
+        except HubError:
+            pass  # the token still expires on its own
     flash("You are logged out.", "info")
     return redirect(url_for("hub.home"))

@@ -175,6 +175,9 @@ def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
         "HUB_SECRET_KEY": "e2e-secret-key",
         "HUB_SSN_KEY": "e2e-ssn-key",
         "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # every test comes from 127.0.0.1; the limits themselves are tested in tests/unit
+        "HUB_RATELIMIT_CREATE_ACCOUNT": "1000 per hour",
+        "HUB_RATELIMIT_LOGIN": "1000 per minute",
     }
     for service in ("ACCOUNTS", "ROSTERS", "DOCUMENTS", "TRAINING", "NOTIFICATIONS"):
         env[f"{service}_DB_URL"] = ""

@@ -29,6 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         RATELIMIT_STORAGE_URI=hub_config.setting("HUB_RATELIMIT_STORAGE_URI", "memory://"),
         RATELIMIT_HEADERS_ENABLED=True,
+        # per client address; accounts adds its own per-account login throttling
+        RATELIMIT_CREATE_ACCOUNT=hub_config.setting("HUB_RATELIMIT_CREATE_ACCOUNT", "10 per hour"),
+        RATELIMIT_LOGIN=hub_config.setting("HUB_RATELIMIT_LOGIN", "20 per minute"),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.config.from_prefixed_env("HUB_FLASK")

@@ -484,3 +484,17 @@ def test_the_rpc_pool_throws_away_a_proxy_that_timed_out(pool_with_fake_proxies)
     assert pool.call("accounts", "health") == "ok"
     assert len(runners) == 2  # a fresh proxy: a late reply cannot reach the next caller
 
+
+
+def test_account_creation_is_rate_limited_per_address_with_a_clear_answer(fake_rpc):
+    fake_rpc.answer("accounts", "create_account", {"person_id": PERSON_ID, "il_number": "1234567890"})
+    app = make_app(fake_rpc, RATELIMIT_ENABLED=True, RATELIMIT_CREATE_ACCOUNT="2 per hour")
+    client = app.test_client()
+    body = {"email": "pat@example.com", "password": "a-long-password-1", "first_name": "Pat",
+            "last_name": "Grip", "date_of_birth": "1990-01-02", "ssn": "123-45-6789"}
+    assert [client.post("/api/v1/accounts", json=body).status_code for _ in range(2)] == [201, 201]
+    refused = client.post("/api/v1/accounts", json=body)
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "too_many_requests"
+    assert "try again later" in refused.get_json()["message"].lower()
+    assert fake_rpc.methods_called().count(("accounts", "create_account")) == 2

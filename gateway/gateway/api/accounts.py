@@ -11,7 +11,7 @@ from gateway.limits import limiter
 
 @api_route(api, "/accounts", "POST", "Create an account and its person record", "anyone",
            request=CreateAccountIn, response=CreatedAccountOut, status=201, errors=(409, 422, 429))
-@limiter.limit("10 per hour")
+@limiter.limit(lambda: current_app.config["RATELIMIT_CREATE_ACCOUNT"])
 def create_account():
     data = parse_body(CreateAccountIn)
     return created(current_app.rpc.call("accounts", "create_account", data.model_dump(mode="json")))
@@ -19,7 +19,7 @@ def create_account():
 
 @api_route(api, "/session", "POST", "Log in: returns a bearer token", "anyone",
            request=LogInIn, response=SessionOut, errors=(401, 422, 429))
-@limiter.limit("20 per minute")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
 def log_in():
     data = parse_body(LogInIn)
     return jsonify(current_app.rpc.call("accounts", "log_in", data.model_dump(mode="json")))

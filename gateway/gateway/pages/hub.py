@@ -35,7 +35,7 @@ def home():
 
 
 @hub.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login():
     errors, values = {}, {}
     if request.method == "POST":
@@ -52,7 +52,7 @@ def login():
 
 
 @hub.route("/create-account", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_CREATE_ACCOUNT"], methods=["POST"])
 def create_account():
     errors, values = {}, {}
     if request.method == "POST":
@@ -67,11 +67,13 @@ def create_account():
             except Conflict as exc:
                 errors = {"form": exc.message}
             else:
-                flash(f"Your account is ready. Your IL number is {created['il_number']}.", "success")
+                ready = f"Your account is ready. Your IL number is {created['il_number']}."
                 try:
-                    _start_session(data.email, password)
+                    _start_session(data.email, password)  # clears the session: flash after it
                 except HubError:
-                    return redirect(url_for("hub.login"))  # the account exists; log in by hand
+                    flash(ready + " Please log in.", "success")
+                    return redirect(url_for("hub.login"))
+                flash(ready, "success")
                 return redirect(url_for("portal.dashboard"))
         values.pop("ssn", None)  # never echo an SSN back into a page
     return render_template("hub/create_account.html", errors=errors, values=values), 400 if errors else 200

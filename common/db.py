@@ -59,8 +59,23 @@ def make_base():
         consumer: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
         processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    class AuditEntry(Base):
+        """Who did what to which record, when, and on whose behalf. Append-only (common.audit)."""
+        __tablename__ = "audit_log"
+        id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+        at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+        actor_account_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+        actor_roles: Mapped[str] = mapped_column(sa.String(200))
+        on_behalf_of: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+        action: Mapped[str] = mapped_column(sa.String(80), index=True)
+        target_type: Mapped[str] = mapped_column(sa.String(40))
+        target_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+        details: Mapped[str] = mapped_column(sa.Text, default="{}")
+        client_ip: Mapped[str | None] = mapped_column(sa.String(45))
+
     Base.OutboxMessage = OutboxMessage
     Base.ProcessedEvent = ProcessedEvent
+    Base.AuditEntry = AuditEntry
     return Base
 
 
@@ -87,7 +102,11 @@ def create_engine_for(url: str) -> sa.Engine:
 
 
 def make_session_factory(engine: sa.Engine, base) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False, info={"base": base})
+    from common.audit import refuse_changes_to_audit_rows
+
+    factory = sessionmaker(engine, expire_on_commit=False, info={"base": base})
+    sa.event.listen(factory, "before_flush", refuse_changes_to_audit_rows)
+    return factory
 
 
 def base_of(session: Session):

@@ -67,6 +67,13 @@ class TooManyRequests(HubError):
     http_status = 429
 
 
+@deserialize_to_instance
+class LinkExpired(HubError):
+    """The link has expired or was already used."""
+    code = "link_expired"
+    http_status = 410
+
+
 class ServiceUnavailable(HubError):
     """A part of the Hub did not answer in time."""
     code = "service_unavailable"
@@ -74,7 +81,8 @@ class ServiceUnavailable(HubError):
 
 
 # Entry points list these so nameko logs them as expected outcomes, not crashes.
-EXPECTED_ERRORS = (ValidationFailed, NotFound, Conflict, Unauthorized, Forbidden, TooManyRequests)
+EXPECTED_ERRORS = (ValidationFailed, NotFound, Conflict, Unauthorized, Forbidden, TooManyRequests,
+                   LinkExpired)
 
 
 def validation_failed_from(exc) -> ValidationFailed:
@@ -97,3 +105,13 @@ def parse_id(value, what: str = "id"):
         return uuid.UUID(str(value))
     except ValueError:
         raise NotFound(f"No such {what}.") from None
+
+
+def validated(model, payload):
+    """`payload` as pydantic `model`, or ValidationFailed naming each bad field."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise validation_failed_from(exc) from None

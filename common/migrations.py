@@ -69,12 +69,36 @@ def run_migrations(metadata: sa.MetaData) -> None:
     engine.dispose()
 
 
+def _render_item(type_, obj, autogen_context):
+    # Our UTCDateTime is DateTime(timezone=True) in the database; migrations need not import it.
+    from common.db import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection, metadata):
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def make_audit_log_append_only(op) -> None:
+    """Called from each service's migration that creates audit_log: PostgreSQL itself then
+    refuses UPDATE and DELETE on it (the ORM guard in common.audit covers SQLite)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("""
+        CREATE OR REPLACE FUNCTION hub_audit_log_append_only() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END;
+        $$ LANGUAGE plpgsql""")
+    op.execute("""
+        CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION hub_audit_log_append_only()""")

@@ -51,7 +51,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("rosters", "accounts", "person_registered"),
     Subscription("documents", "accounts", "person_registered"),
     Subscription("training", "accounts", "person_registered"),
+    Subscription("notifications", "accounts", "invitation_sent"),
+    Subscription("notifications", "accounts", "password_reset_requested"),
+    Subscription("notifications", "accounts", "account_claimed"),
     Subscription("accounts", "notifications", "email_failed"),
+    Subscription("accounts", "rosters", "application_started"),
+    Subscription("accounts", "rosters", "placed_on_roster"),
 )
 
 

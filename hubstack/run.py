@@ -14,6 +14,9 @@ from hubstack.stack import Stack
 DEV_SECRETS = {
     "HUB_SECRET_KEY": "dev-only-secret-key-change-me",
     "HUB_SSN_KEY": "dev-only-ssn-key-change-me",
+    "HUB_ADMIN_EMAIL": "admin@example.com",
+    "HUB_ADMIN_PASSWORD": "demo-admin-password",
+    "HUB_PAYROLL_API_KEY": "hubpk_dev-only-payroll-key-change-me",
 }
 
 
@@ -38,11 +41,12 @@ def main() -> int:
     stack.start()
     try:
         stack.wait_healthy(timeout=120)
-        logins = load_demo_data(amqp_uri)
+        logins = load_demo_data(amqp_uri, env["HUB_ADMIN_EMAIL"], env["HUB_ADMIN_PASSWORD"])
         print("\n" + "=" * 72)
         print(f"  The Industry Hub is running at {stack.url}")
         for login in logins:
             print(f"  {login['role']}: {login['email']} / {login['password']}")
+        print(f"  Payroll API key: {env['HUB_PAYROLL_API_KEY']}")
         if not hub_config.smtp_settings():
             print(f"  E-mails are written to {data_dir / 'mail'} (set HUB_SMTP_HOST to send them)")
         for name, value in env.items():

@@ -144,9 +144,18 @@ def smtp(smtp_sink):
 
 # --- The whole stack, started the way `make run` starts it -------------------------------------
 
+ADMIN_EMAIL = "admin@e2e.example.com"
+ADMIN_PASSWORD = "e2e-admin-password-1"
+PAYROLL_KEY = "hubpk_e2e-payroll-key-0123456789"
+
+
 class RunningHub:
-    def __init__(self, stack, url: str, data_dir: Path, smtp: SmtpSink):
-        self.stack, self.url, self.data_dir, self.smtp = stack, url, data_dir, smtp
+    """The running stack: its URL, data folder, SMTP sink, broker URI and bootstrap logins."""
+
+    admin_email, admin_password, payroll_key = ADMIN_EMAIL, ADMIN_PASSWORD, PAYROLL_KEY
+
+    def __init__(self, stack, url: str, data_dir: Path, smtp: SmtpSink, amqp_uri: str):
+        self.stack, self.url, self.data_dir, self.smtp, self.amqp_uri = stack, url, data_dir, smtp, amqp_uri
 
     def api(self, path: str) -> str:
         return f"{self.url}/api/v1{path}"
@@ -174,6 +183,9 @@ def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
         "HUB_SMTP_PORT": str(smtp_sink.port),
         "HUB_SECRET_KEY": "e2e-secret-key",
         "HUB_SSN_KEY": "e2e-ssn-key",
+        "HUB_ADMIN_EMAIL": ADMIN_EMAIL,
+        "HUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "HUB_PAYROLL_API_KEY": PAYROLL_KEY,
         "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
         # every test comes from 127.0.0.1; the limits themselves are tested in tests/unit
         "HUB_RATELIMIT_CREATE_ACCOUNT": "1000 per hour",
@@ -188,6 +200,6 @@ def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
     except Exception as exc:
         stack.stop()
         pytest.fail(f"the Hub did not start: {exc} (logs in {log_dir})")
-    yield RunningHub(stack, stack.url, data_dir, smtp_sink)
+    yield RunningHub(stack, stack.url, data_dir, smtp_sink, env["AMQP_URI"])
     stack.stop()
     rabbit_manager.delete_vhost(vhost)

@@ -28,6 +28,7 @@ class PersonRegistered(AccountsEvent):
 
 
 class ContactDetailsChanged(AccountsEvent):
+    """Only the notifications service subscribes: where and whether to e-mail a person."""
     event_type = "contact_details_changed"
     person_id: uuid.UUID
     email: str | None = None
@@ -47,14 +48,15 @@ class ProfileUpdated(AccountsEvent):
 
 
 class InvitationSent(AccountsEvent):
+    """Only the notifications service subscribes: the link is a single-use secret it e-mails."""
     event_type = "invitation_sent"
     person_id: uuid.UUID
-    # The link is in the e-mail the notifications service sends; the token itself never is here.
     claim_url: str
     expires_at: str
 
 
 class PasswordResetRequested(AccountsEvent):
+    """Only the notifications service subscribes: the link is a single-use secret it e-mails."""
     event_type = "password_reset_requested"
     person_id: uuid.UUID
     reset_url: str

@@ -15,6 +15,7 @@ class ApplicationStarted(RostersEvent):
     event_type = "application_started"
     person_id: uuid.UUID
     classification_code: str
+    local: str | None = None  # e.g. "399": union reps see the members and applicants of theirs
 
 
 class WorkDaysRecorded(RostersEvent):
@@ -38,6 +39,7 @@ class PlacedOnRoster(RostersEvent):
     person_id: uuid.UUID
     classification_code: str
     placed_on: date
+    local: str | None = None
 
 
 class Suspended(RostersEvent):

@@ -1,8 +1,13 @@
 """Who is asking: one check for every endpoint and page.
 
-API clients send `Authorization: Bearer <token>` (from POST /api/v1/session); browsers carry
-the same kind of token inside the signed, HttpOnly session cookie. Either way the accounts
-service resolves it to a Principal on each request, so a revoked session ends everywhere at once.
+API clients send `Authorization: Bearer <token>` (a session token from POST /api/v1/session, or
+a payroll company's API key); browsers carry a session token inside the signed, HttpOnly
+session cookie. Either way the accounts service resolves it to a Principal on each request, so
+a revoked session ends everywhere at once. The rules themselves live in common.authz.
+
+Staff helping someone by phone or at the counter act on their behalf: `X-Act-For: <person id>`
+on the API, or "Act on behalf" on the staff pages. The principal then carries that person's id
+(so /me is theirs) while keeping the staff account and roles, and every audit entry names both.
 """
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ from functools import wraps
 
 from flask import current_app, g, redirect, request, session, url_for
 
-from accounts.schemas import Principal
-from common.errors import Forbidden, HubError, Unauthorized
+from common.authz import Principal, require_role
+from common.errors import Forbidden, HubError, NotFound, Unauthorized
+
+API_KEY_PREFIX = "hubpk_"
 
 
 def bearer_token() -> str | None:
@@ -25,27 +32,48 @@ def bearer_token() -> str | None:
 def resolve_principal(token: str | None) -> Principal | None:
     if not token:
         return None
+    method = "authenticate_api_key" if token.startswith(API_KEY_PREFIX) else "authenticate"
     try:
-        return Principal.model_validate(current_app.rpc.call("accounts", "authenticate", token))
+        return Principal.model_validate(current_app.rpc.call("accounts", method, token))
     except Unauthorized:
         return None
 
 
+def acting_for(principal: Principal, person_id: str | None) -> Principal:
+    """The principal as it acts for `person_id` (staff only), or unchanged without one."""
+    if not person_id:
+        return principal
+    if not principal.is_staff:
+        raise Forbidden("Only Contract Services staff may act on behalf of someone.")
+    person = current_app.rpc.call("accounts", "get_person", person_id, principal.model_dump(mode="json"))
+    return principal.model_copy(update={"person_id": person["person_id"], "on_behalf_of": person["person_id"]})
+
+
 def api_principal() -> Principal | None:
     if "principal" not in g:
-        g.principal = resolve_principal(bearer_token())
+        principal = resolve_principal(bearer_token())
+        if principal is not None:
+            principal = acting_for(principal, request.headers.get("X-Act-For"))
+        g.principal = principal
     return g.principal
 
 
 def page_principal() -> Principal | None:
     if "principal" not in g:
         try:
-            g.principal = resolve_principal(session.get("token"))
+            principal = resolve_principal(session.get("token"))
+            if principal is not None and session.get("acting_for"):
+                try:
+                    principal = acting_for(principal, session["acting_for"])
+                except (NotFound, Forbidden):
+                    session.pop("acting_for", None)
+            g.principal = principal
         except HubError:
             g.principal_unavailable = True
             raise
         if g.principal is None:
             session.pop("token", None)
+            session.pop("acting_for", None)
     return g.principal
 
 
@@ -60,6 +88,25 @@ def layout_principal() -> Principal | None:
         return None
 
 
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def actor(principal: Principal | None = None) -> dict:
+    """The audit identity of this request, for RPCs that write."""
+    if principal is None:
+        return {"roles": ["anonymous"], "client_ip": client_ip()}
+    return principal.actor(client_ip()).model_dump(mode="json")
+
+
+def own_person_id(principal: Principal) -> str:
+    """The person whose /me this is; staff logins without a person record have none."""
+    if principal.person_id is None:
+        raise NotFound("This login has no Industry Professional record. Staff: act on behalf "
+                       "of a person to see theirs.")
+    return str(principal.person_id)
+
+
 def require_api(*roles: str):
     """API endpoint guard: a valid bearer token, holding one of `roles` if any are given."""
     def decorate(view):
@@ -68,8 +115,7 @@ def require_api(*roles: str):
             principal = api_principal()
             if principal is None:
                 raise Unauthorized("Log in first: send Authorization: Bearer <token>.")
-            if roles and not set(roles) & set(principal.roles):
-                raise Forbidden("Your account may not do that.")
+            require_role(principal, *roles)
             return view(principal, *args, **kwargs)
         return guarded
     return decorate
@@ -83,7 +129,7 @@ def require_page(*roles: str):
             principal = page_principal()
             if principal is None:
                 return redirect(url_for("hub.login", next=request.path))
-            if roles and not set(roles) & set(principal.roles):
+            if roles and not principal.has(*roles):
                 raise Forbidden("Your account may not see this page.")
             return view(principal, *args, **kwargs)
         return guarded

@@ -147,7 +147,7 @@ def test_the_same_event_delivered_twice_is_applied_once(container_factory, servi
 def test_committed_event_whose_producer_died_before_publishing_is_still_delivered(
         container_factory, service_config, rpc):
     """The producer committed the change and its outbox row, then died before publishing."""
-    from accounts import domain as accounts_domain
+    from accounts import registration
     from accounts.schemas import CreateAccountIn
     from common.migrations import upgrade_to_head
     from common.publisher import outbox_row
@@ -156,7 +156,7 @@ def test_committed_event_whose_producer_died_before_publishing_is_still_delivere
     upgrade_to_head("accounts", hub_config.db_url("accounts", service_config))
     sessions = service_sessions("accounts", service_config)
     with sessions() as session:
-        person, events = accounts_domain.create_account(session, CreateAccountIn(**make_person()))
+        person, events = registration.create_account(session, CreateAccountIn(**make_person()))
         for event in events:
             session.add(outbox_row(session.info["base"], event))
         session.commit()

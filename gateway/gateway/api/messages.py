@@ -6,7 +6,7 @@ from flask import current_app, jsonify
 
 from gateway.api import api
 from gateway.api.openapi import api_route
-from gateway.auth import require_api
+from gateway.auth import own_person_id, require_api
 from notifications.schemas import MessagesOut
 
 
@@ -14,7 +14,7 @@ from notifications.schemas import MessagesOut
            response=MessagesOut, errors=(401,), auth="bearer")
 @require_api()
 def list_my_messages(principal):
-    return jsonify(current_app.rpc.call("notifications", "list_messages", str(principal.person_id)))
+    return jsonify(current_app.rpc.call("notifications", "list_messages", own_person_id(principal)))
 
 
 @api_route(api, "/me/messages/<uuid:message_id>/read", "POST", "Mark one of your messages read",
@@ -22,6 +22,6 @@ def list_my_messages(principal):
            auth="bearer")
 @require_api()
 def mark_my_message_read(principal, message_id: uuid.UUID):
-    current_app.rpc.call("notifications", "mark_message_read", str(principal.person_id),
+    current_app.rpc.call("notifications", "mark_message_read", own_person_id(principal),
                          str(message_id))
     return "", 204

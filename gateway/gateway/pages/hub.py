@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from accounts.schemas import CreateAccountIn, LogInIn
 from common.errors import Conflict, HubError, TooManyRequests, Unauthorized
+from gateway.auth import actor, client_ip
 from gateway.limits import limiter
 from gateway.pages.forms import validate_form
 
@@ -23,7 +24,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(email: str, password: str) -> None:
-    result = current_app.rpc.call("accounts", "log_in", {"email": email, "password": password})
+    result = current_app.rpc.call("accounts", "log_in", {"email": email, "password": password}, client_ip())
     session.clear()  # a fresh session id at login
     session["token"] = result["token"]
     session.permanent = True
@@ -63,7 +64,7 @@ def create_account():
             errors["password_confirm"] = "The two passwords do not match."
         if data is not None and not errors:
             try:
-                created = current_app.rpc.call("accounts", "create_account", data.model_dump(mode="json"))
+                created = current_app.rpc.call("accounts", "create_account", data.model_dump(mode="json"), actor())
             except Conflict as exc:
                 errors = {"form": exc.message}
             else:

@@ -12,7 +12,8 @@ Base = make_base()
 
 
 class Person(Base):
-    """An Industry Professional. May exist before (or without) a portal account."""
+    """An Industry Professional. May exist before (or without) a portal account: migrated,
+    created by staff, or from a payroll record or an employer's proof of employment."""
     __tablename__ = "people"
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     il_number: Mapped[str] = mapped_column(sa.String(10), unique=True)
@@ -22,20 +23,35 @@ class Person(Base):
     # AES-GCM ciphertext of the SSN, and an HMAC of it for exact-match look-ups (accounts.ssn)
     ssn_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
     ssn_index: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     email_undeliverable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    address_line1: Mapped[str | None] = mapped_column(sa.String(200))
+    address_line2: Mapped[str | None] = mapped_column(sa.String(200))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    state: Mapped[str | None] = mapped_column(sa.String(40))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(20))
+    email_notifications: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    origin: Mapped[str] = mapped_column(sa.String(20), default="create_account")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Account(Base):
-    """A portal login for one person."""
+    """A login. Industry Professionals have one per person; staff, reps and employers may have
+    no person record."""
     __tablename__ = "accounts"
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"), unique=True)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), unique=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     roles: Mapped[str] = mapped_column(sa.String(200), default="industry_professional")
+    # union_rep: the locals they represent, comma-separated ("44,80"); employer: the company
+    locals: Mapped[str] = mapped_column(sa.String(200), default="")
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiSession(Base):
@@ -46,3 +62,45 @@ class ApiSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OneTimeToken(Base):
+    """A single-use link: an invitation to claim (7 days) or a password reset (1 hour)."""
+    __tablename__ = "one_time_tokens"
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))  # "claim" | "reset"
+    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed log-ins counted per account e-mail and per client address."""
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PersonLocal(Base):
+    """Which locals a person applied to or is on the roster of (from rosters events), so a union
+    rep's view can be scoped to their own local."""
+    __tablename__ = "person_locals"
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"), primary_key=True)
+    local: Mapped[str] = mapped_column(sa.String(20), primary_key=True, index=True)
+
+
+class PayrollClient(Base):
+    """A payroll company's machine credential. Only a SHA-256 of the key is kept (the key is
+    random and long, so a slow hash adds nothing); rotating issues a new key and revokes the old."""
+    __tablename__ = "payroll_clients"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

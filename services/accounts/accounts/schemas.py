@@ -3,19 +3,37 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo,
+                      field_validator, model_validator)
 
+from accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from accounts.ssn import normalise_ssn
+from common.authz import Principal  # noqa: F401  (re-exported: the gateway's import path)
 
-MIN_PASSWORD_LENGTH = 10
+ROLES = ("industry_professional", "union_rep", "staff_reviewer", "staff_admin", "employer",
+         "payroll_client")
 
 
-class CreateAccountIn(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    email: EmailStr
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+
+# e-mail addresses are compared and stored in lower case
+LowerEmail = Annotated[EmailStr, AfterValidator(str.lower)]
+
+
+class ContactFields(Strict):
+    phone: str | None = Field(None, max_length=40, pattern=r"^[0-9+().\- ]{7,40}$")
+    address_line1: str | None = Field(None, max_length=200)
+    address_line2: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    state: str | None = Field(None, max_length=40)
+    postal_code: str | None = Field(None, max_length=20, pattern=r"^[A-Za-z0-9 \-]{3,20}$")
+
+
+class PersonFields(ContactFields):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date
@@ -34,10 +52,29 @@ class CreateAccountIn(BaseModel):
             raise ValueError("date of birth is not plausible")
         return value
 
-    @field_validator("email")
+
+def _check_password(password: str, *inputs: str | None) -> None:
+    problem = password_problem(password, tuple(i for i in inputs if i))
+    if problem:
+        raise ValueError(problem)
+
+
+class CreateAccountIn(PersonFields):
+    email: LowerEmail
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+    @field_validator("password")
     @classmethod
-    def lower_case_email(cls, value: str) -> str:
-        return value.lower()
+    def password_is_strong(cls, value: str, info: ValidationInfo) -> str:
+        _check_password(value, info.data.get("email"), info.data.get("first_name"),
+                        info.data.get("last_name"))
+        return value
+
+
+class CreatePersonIn(PersonFields):
+    """Staff (or an import) record a person who has no account yet."""
+    email: LowerEmail | None = None
+    origin: Literal["import", "staff", "payroll", "employer_proof"] = "staff"
 
 
 class CreatedAccountOut(BaseModel):
@@ -45,10 +82,9 @@ class CreatedAccountOut(BaseModel):
     il_number: str
 
 
-class LogInIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    email: EmailStr
-    password: str = Field(min_length=1, max_length=200)
+class LogInIn(Strict):
+    email: LowerEmail
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 
 class SessionOut(BaseModel):
@@ -56,19 +92,102 @@ class SessionOut(BaseModel):
     expires_at: datetime
 
 
-class Principal(BaseModel):
-    """Who is asking: resolved from a bearer token by the gateway on every request."""
-    account_id: uuid.UUID
-    person_id: uuid.UUID
-    roles: list[str]
+class ClaimIn(Strict):
+    token: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+    @field_validator("password")
+    @classmethod
+    def password_is_strong(cls, value: str) -> str:
+        _check_password(value)  # the person's own names are checked again by the domain
+        return value
 
 
-class MeOut(BaseModel):
+class ResetRequestIn(Strict):
+    email: LowerEmail
+
+
+class ResetConfirmIn(ClaimIn):
+    pass
+
+
+class ChangePasswordIn(Strict):
+    current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    new_password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+    @field_validator("new_password")
+    @classmethod
+    def password_is_strong(cls, value: str) -> str:
+        _check_password(value)
+        return value
+
+
+class ProfilePatch(ContactFields):
+    """My Account: what a person may change about themselves. Name, date of birth and SSN are
+    legal identity: only staff change those."""
+    email: LowerEmail | None = None
+    email_notifications: bool | None = None
+
+
+class StaffAccountIn(Strict):
+    email: LowerEmail
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    display_name: str = Field(min_length=1, max_length=200)
+    roles: list[Literal["union_rep", "staff_reviewer", "staff_admin", "employer"]] = Field(min_length=1)
+    locals: list[str] = []
+    organisation: str | None = Field(None, max_length=200)
+
+    @field_validator("password")
+    @classmethod
+    def password_is_strong(cls, value: str, info: ValidationInfo) -> str:
+        _check_password(value, info.data.get("email"))
+        return value
+
+    @model_validator(mode="after")
+    def reps_name_their_locals(self):
+        if "union_rep" in self.roles and not self.locals:
+            raise ValueError("a union rep needs at least one local")
+        return self
+
+
+class Contact(BaseModel):
+    email: str | None
+    email_undeliverable: bool
+    phone: str | None
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    email_notifications: bool
+
+
+class MeOut(Contact):
     person_id: uuid.UUID
     il_number: str
     first_name: str
     last_name: str
-    email: str | None
-    email_undeliverable: bool
+    date_of_birth: date
     ssn_masked: str
     roles: list[str]
+    has_account: bool
+
+
+class PersonOut(BaseModel):
+    """A person as someone else sees them: private parts only for staff (the caller decides)."""
+    person_id: uuid.UUID
+    il_number: str
+    first_name: str
+    last_name: str
+    has_account: bool
+    locals: list[str]
+    origin: str
+    date_of_birth: date | None = None
+    ssn_masked: str | None = None
+    contact: Contact | None = None
+
+
+class PayrollKeyOut(BaseModel):
+    payroll_client_id: uuid.UUID
+    name: str
+    api_key: str  # shown once, at creation or rotation

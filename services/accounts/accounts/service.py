@@ -2,70 +2,199 @@ from __future__ import annotations
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from pydantic import ValidationError
 
-from accounts import domain
+from accounts import profile, recovery, registration, sessions, staff
 from accounts.models import Base
-from accounts.schemas import CreateAccountIn, CreatedAccountOut, LogInIn, SessionOut
+from accounts.schemas import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut,
+                              CreatePersonIn, LogInIn, PayrollKeyOut, ProfilePatch, ResetConfirmIn,
+                              ResetRequestIn, SessionOut, StaffAccountIn)
+from common import config as hub_config
+from common.audit import as_actor
+from common.authz import as_principal, require_role
 from common.db import Database
-from common.errors import EXPECTED_ERRORS, parse_id, validation_failed_from
+from common.errors import EXPECTED_ERRORS, parse_id, validated
 from common.events.notifications import EmailFailed
-from common.health import health_report
+from common.events.rosters import ApplicationStarted, PlacedOnRoster
+from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.publisher import EventPublisher
 
+EXPECTED = EXPECTED_ERRORS
 
-class AccountsService:
-    """Owns people, portal accounts and sessions. Publishes accounts.* events."""
+
+class AccountsService(StandardRpcs):
+    """Owns people, logins, sessions, one-time links and payroll keys. Publishes accounts.*.
+
+    Writes take an `actor` (from the gateway) so the audit log names who really acted."""
     name = "accounts"
     db = Database(Base)
     publish = EventPublisher()
     config = Config()
+    bootstrap = staff.Bootstrap()
 
-    @rpc
-    def health(self) -> dict:
-        return health_report(self.name, self.db)
-
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def create_account(self, payload: dict) -> dict:
-        try:
-            data = CreateAccountIn.model_validate(payload)
-        except ValidationError as exc:
-            raise validation_failed_from(exc) from None
-        person, events = domain.create_account(self.db, data, self.config)
+    def _publish_all(self, events) -> None:
         for event in events:
             self.publish(event)
+
+    def _public_url(self) -> str:
+        return hub_config.setting("HUB_PUBLIC_URL", "http://127.0.0.1:8080", self.config).rstrip("/")
+
+
+    # --- accounts and sessions -----------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_account(self, payload: dict, actor: dict | None = None) -> dict:
+        data = validated(CreateAccountIn, payload)
+        person, events = registration.create_account(self.db, data, as_actor(actor), self.config)
+        self._publish_all(events)
         self.db.commit()
         return CreatedAccountOut(person_id=person.id, il_number=person.il_number).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def log_in(self, payload: dict) -> dict:
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.password",))
+    def log_in(self, payload: dict, client_ip: str | None = None) -> dict:
+        data = validated(LogInIn, payload)
         try:
-            data = LogInIn.model_validate(payload)
-        except ValidationError as exc:
-            raise validation_failed_from(exc) from None
-        token, expires = domain.log_in(self.db, data)
-        self.db.commit()
+            token, expires = sessions.log_in(self.db, data, client_ip)
+        finally:
+            self.db.commit()  # failures count towards throttling even though we refuse
         return SessionOut(token=token, expires_at=expires).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("token",))
     def authenticate(self, token: str) -> dict:
-        return domain.principal_for_token(self.db, token).model_dump(mode="json")
+        return sessions.principal_for_token(self.db, token).model_dump(mode="json")
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("api_key",))
+    def authenticate_api_key(self, api_key: str) -> dict:
+        principal = sessions.principal_for_api_key(self.db, api_key)
+        self.db.commit()
+        return principal.model_dump(mode="json")
+
+    @rpc(sensitive_arguments=("token",))
     def log_out(self, token: str) -> None:
-        domain.log_out(self.db, token)
+        sessions.log_out(self.db, token)
         self.db.commit()
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    # --- getting in: claim, reset, change ------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def send_invitation(self, person_id: str, actor: dict) -> dict:
+        event = recovery.send_invitation(self.db, parse_id(person_id, "person"), self._public_url(),
+                                         as_actor(actor))
+        self.publish(event)
+        self.db.commit()
+        return {"person_id": person_id, "expires_at": event.expires_at}
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.token", "payload.password"))
+    def claim_account(self, payload: dict, actor: dict | None = None) -> dict:
+        data = validated(ClaimIn, payload)
+        account, token, expires, events = recovery.claim(self.db, data.token, data.password, as_actor(actor))
+        self._publish_all(events)
+        self.db.commit()
+        return {"person_id": str(account.person_id), "token": token, "expires_at": expires.isoformat()}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_password_reset(self, payload: dict, actor: dict | None = None) -> None:
+        data = validated(ResetRequestIn, payload)
+        event = recovery.request_reset(self.db, data.email, self._public_url(), as_actor(actor))
+        if event is not None:
+            self.publish(event)
+        self.db.commit()
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.token", "payload.password"))
+    def confirm_password_reset(self, payload: dict, actor: dict | None = None) -> None:
+        data = validated(ResetConfirmIn, payload)
+        self._publish_all(recovery.confirm_reset(self.db, data.token, data.password, as_actor(actor)))
+        self.db.commit()
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload", "token"))
+    def change_password(self, account_id: str, payload: dict, token: str | None, actor: dict) -> dict:
+        data = validated(ChangePasswordIn, payload)
+        ended = recovery.change_password(self.db, parse_id(account_id, "account"), data.current_password,
+                                         data.new_password, token, as_actor(actor))
+        self.db.commit()
+        return {"other_sessions_ended": ended}
+
+    # --- people --------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_me(self, person_id: str) -> dict:
-        return domain.me(self.db, parse_id(person_id, "person"), self.config).model_dump(mode="json")
+        return profile.me(self.db, parse_id(person_id, "person"), self.config).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_me(self, person_id: str, payload: dict, actor: dict) -> dict:
+        data = validated(ProfilePatch, payload)
+        person_id = parse_id(person_id, "person")
+        self._publish_all(profile.update_profile(self.db, person_id, data, as_actor(actor)))
+        self.db.commit()
+        return profile.me(self.db, person_id, self.config).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_person(self, person_id: str, viewer: dict) -> dict:
+        person = profile.get_person(self.db, parse_id(person_id, "person"), as_principal(viewer), self.config)
+        self.db.commit()  # the audit entry of a staff view
+        return person.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def find_people(self, query: str, viewer: dict) -> list:
+        viewer = as_principal(viewer)
+        require_role(viewer, "staff_reviewer", "staff_admin")
+        found = profile.find_people(self.db, query, viewer, self.config)
+        self.db.commit()
+        return found
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_person(self, payload: dict, actor: dict) -> dict:
+        data = validated(CreatePersonIn, payload)
+        person, events = registration.create_person(self.db, data, as_actor(actor), self.config)
+        self._publish_all(events)
+        self.db.commit()
+        return CreatedAccountOut(person_id=person.id, il_number=person.il_number).model_dump(mode="json")
+
+    # --- staff administration ------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.password",))
+    def create_staff_account(self, payload: dict, actor: dict) -> dict:
+        account = staff.create_staff_account(self.db, validated(StaffAccountIn, payload), as_actor(actor))
+        self.db.commit()
+        return {"account_id": str(account.id), "email": account.email, "roles": account.roles.split(",")}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_payroll_client(self, name: str, actor: dict) -> dict:
+        client, key = sessions.add_payroll_client(self.db, name.strip()[:200] or "Payroll company",
+                                                  as_actor(actor))
+        self.db.commit()
+        return PayrollKeyOut(payroll_client_id=client.id, name=client.name, api_key=key).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def rotate_payroll_key(self, client_id: str, actor: dict) -> dict:
+        client, key = sessions.rotate_payroll_key(self.db, parse_id(client_id, "payroll client"), as_actor(actor))
+        self.db.commit()
+        return PayrollKeyOut(payroll_client_id=client.id, name=client.name, api_key=key).model_dump(mode="json")
+
+
+    # --- events --------------------------------------------------------------------------------
 
     @event_handler("notifications", "email_failed")
     def handle_email_failed(self, payload: dict) -> None:
         event = EmailFailed.model_validate(payload)
         if not first_delivery(self.db, event, "accounts.handle_email_failed"):
             return
-        domain.mark_email_undeliverable(self.db, event.person_id)
+        profile.mark_email_undeliverable(self.db, event.person_id)
+        self.db.commit()
+
+    @event_handler("rosters", "application_started")
+    def handle_application_started(self, payload: dict) -> None:
+        event = ApplicationStarted.model_validate(payload)
+        if not first_delivery(self.db, event, "accounts.handle_application_started"):
+            return
+        profile.record_local(self.db, event.person_id, event.local)
+        self.db.commit()
+
+    @event_handler("rosters", "placed_on_roster")
+    def handle_placed_on_roster(self, payload: dict) -> None:
+        event = PlacedOnRoster.model_validate(payload)
+        if not first_delivery(self.db, event, "accounts.handle_placed_on_roster"):
+            return
+        profile.record_local(self.db, event.person_id, event.local)
         self.db.commit()

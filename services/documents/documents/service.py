@@ -4,7 +4,7 @@ from nameko.rpc import rpc
 
 from common.db import Database
 from common.events.accounts import PersonRegistered
-from common.health import health_report
+from common.health import StandardRpcs, health_report
 from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.projections import upsert_person
@@ -13,7 +13,7 @@ from common.storage import ObjectStorage
 from documents.models import Base, Owner
 
 
-class DocumentsService:
+class DocumentsService(StandardRpcs):
     """Owns uploaded documents and their review. Publishes documents.* events.
 
     Replicas share nothing but the database and the bucket, so `--scale documents=3` simply

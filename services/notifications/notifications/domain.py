@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from common.errors import NotFound
-from common.events.accounts import ContactDetailsChanged, PersonRegistered
+from common.events.accounts import (ContactDetailsChanged, InvitationSent, PasswordResetRequested,
+                                    PersonRegistered)
 from common.events.notifications import MessageCreated
 from notifications.models import Message, OutgoingEmail, Recipient
 from notifications.schemas import MessageOut, MessagesOut
@@ -31,6 +32,54 @@ def post_message(session: Session, person_id: uuid.UUID, category: str, subject:
     event = MessageCreated(message_id=message.id, person_id=person_id, category=category,
                            subject=subject)
     return message, event
+
+
+def send_email(session: Session, person_id: uuid.UUID, subject: str, body: str) -> None:
+    """An e-mail with no Message Center entry (the person may have no Portal yet)."""
+    session.add(OutgoingEmail(id=uuid.uuid4(), person_id=person_id, message_id=None, kind="transactional",
+                              subject=subject, body=body, status="pending", attempts=0,
+                              next_attempt_at=now(), created_at=now()))
+
+
+def invitation(session: Session, event: InvitationSent, first_name: str | None) -> None:
+    expires = datetime.fromisoformat(event.expires_at).strftime("%B %-d, %Y")
+    body = (
+        f"Hello {first_name or 'there'},\n\n"
+        "Contract Services has a brand-new Portal on the Industry Hub, and your records are "
+        "waiting for you there: your classifications, requirements, deadlines, documents and "
+        "training.\n\n"
+        "Create your password to claim your new Portal account:\n\n"
+        f"{event.claim_url}\n\n"
+        f"This link can be used once and expires on {expires} (7 days). After that, visit the "
+        "Industry Hub, select “Forgot your password?” and choose a new password to unlock your "
+        "Portal.\n\n"
+        "Need help? Contact us at 818.565.0550 ext. 1100.\n\nContract Services"
+    )
+    send_email(session, event.person_id, "Action Required - Welcome to the Contract Services Portal!", body)
+
+
+def password_reset(session: Session, event: PasswordResetRequested, first_name: str | None) -> None:
+    body = (
+        f"Hello {first_name or 'there'},\n\n"
+        "Someone (hopefully you) asked to reset the password of your Contract Services Portal "
+        "account. Choose a new password here:\n\n"
+        f"{event.reset_url}\n\n"
+        "This link can be used once and expires in one hour. If you did not ask, ignore this "
+        "e-mail: your password stays as it is.\n\nContract Services"
+    )
+    send_email(session, event.person_id, "Reset your Contract Services Portal password", body)
+
+
+def account_ready(session: Session, person_id: uuid.UUID, public_url: str):
+    body = ("Your Contract Services Portal account is ready. Your dashboard shows every "
+            "classification on file for you, with its requirements and deadlines.\n\n"
+            f"Log in any time at {public_url}/portal.\n\nContract Services")
+    return post_message(session, person_id, "account", "Your Portal account is ready", body)
+
+
+def first_name_of(session: Session, person_id: uuid.UUID) -> str | None:
+    recipient = session.get(Recipient, person_id)
+    return recipient.first_name if recipient else None
 
 
 def welcome(session: Session, event: PersonRegistered, public_url: str):

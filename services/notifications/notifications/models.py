@@ -41,6 +41,9 @@ class OutgoingEmail(Base):
     message_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
+    # "notification" mirrors a message and respects the person's opt-out; "transactional"
+    # (invitation, password reset) always goes, and its secret link is erased once sent
+    kind: Mapped[str] = mapped_column(sa.String(20), default="notification")
     # pending → sent | failed (refused for good) | skipped (person opted out)
     status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)

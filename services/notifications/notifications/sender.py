@@ -49,7 +49,7 @@ def send_due(session_factory, transport, mail_from: str) -> int:
 
 
 def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport, mail_from):
-    if recipient is not None and not recipient.email_notifications:
+    if recipient is not None and not recipient.email_notifications and row.kind != "transactional":
         row.status = "skipped"
         return
     if recipient is None or not recipient.email:
@@ -76,6 +76,8 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
         log.warning("e-mail %s not sent yet (attempt %d): %s", row.id, row.attempts, exc)
         return
     row.status, row.sent_to, row.sent_at = "sent", recipient.email, now()
+    if row.kind == "transactional":
+        row.body = "[sent; its single-use link is not kept]"
 
 
 class MailSender(PollingLoop):

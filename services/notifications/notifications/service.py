@@ -6,8 +6,9 @@ from nameko.rpc import rpc
 from common import config as hub_config
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, parse_id
-from common.events.accounts import ContactDetailsChanged, PersonRegistered
-from common.health import health_report
+from common.events.accounts import (AccountClaimed, ContactDetailsChanged, InvitationSent,
+                                    PasswordResetRequested, PersonRegistered)
+from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.publisher import EventPublisher
@@ -16,7 +17,7 @@ from notifications.models import Base
 from notifications.sender import MailSender
 
 
-class NotificationsService:
+class NotificationsService(StandardRpcs):
     """Owns the Message Center and outgoing e-mail. Publishes notifications.* events."""
     name = "notifications"
     db = Database(Base)
@@ -24,9 +25,9 @@ class NotificationsService:
     config = Config()
     mail = MailSender()
 
-    @rpc
-    def health(self) -> dict:
-        return health_report(self.name, self.db)
+    def _public_url(self) -> str:
+        return hub_config.setting("HUB_PUBLIC_URL", "http://127.0.0.1:8080", self.config).rstrip("/")
+
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_messages(self, person_id: str) -> dict:
@@ -42,8 +43,32 @@ class NotificationsService:
         event = PersonRegistered.model_validate(payload)
         if not event.has_account or not first_delivery(self.db, event, "notifications.handle_person_registered"):
             return
-        public_url = hub_config.setting("HUB_PUBLIC_URL", "http://127.0.0.1:8080", self.config)
-        _, created = domain.welcome(self.db, event, public_url)
+        _, created = domain.welcome(self.db, event, self._public_url())
+        self.publish(created)
+        self.db.commit()
+
+    @event_handler("accounts", "invitation_sent")
+    def handle_invitation_sent(self, payload: dict) -> None:
+        event = InvitationSent.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_invitation_sent"):
+            return
+        domain.invitation(self.db, event, domain.first_name_of(self.db, event.person_id))
+        self.db.commit()
+
+    @event_handler("accounts", "password_reset_requested")
+    def handle_password_reset_requested(self, payload: dict) -> None:
+        event = PasswordResetRequested.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_password_reset_requested"):
+            return
+        domain.password_reset(self.db, event, domain.first_name_of(self.db, event.person_id))
+        self.db.commit()
+
+    @event_handler("accounts", "account_claimed")
+    def handle_account_claimed(self, payload: dict) -> None:
+        event = AccountClaimed.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_account_claimed"):
+            return
+        _, created = domain.account_ready(self.db, event.person_id, self._public_url())
         self.publish(created)
         self.db.commit()
 

@@ -4,7 +4,7 @@ from nameko.rpc import rpc
 
 from common.db import Database
 from common.events.accounts import PersonRegistered
-from common.health import health_report
+from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.projections import upsert_person
@@ -12,15 +12,12 @@ from common.publisher import EventPublisher
 from training.models import Base, Learner
 
 
-class TrainingService:
+class TrainingService(StandardRpcs):
     """Owns courses, enrollments and completions. Publishes training.* events."""
     name = "training"
     db = Database(Base)
     publish = EventPublisher()
 
-    @rpc
-    def health(self) -> dict:
-        return health_report(self.name, self.db)
 
     @event_handler("accounts", "person_registered")
     def handle_person_registered(self, payload: dict) -> None:

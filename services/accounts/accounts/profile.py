@@ -1,0 +1,124 @@
+"""A person's record as they and others see it, and My Account changes."""
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from accounts import ssn as ssn_crypto
+from accounts.models import Account, Person, PersonLocal
+from accounts.registration import CONTACT_COLUMNS, contact_event, email_in_use
+from accounts.schemas import Contact, MeOut, PersonOut, ProfilePatch
+from common import audit
+from common.authz import PersonView, Principal, person_view
+from common.errors import Conflict, NotFound
+from common.events.accounts import ProfileUpdated
+
+
+def _person(session: Session, person_id: uuid.UUID) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    return person
+
+
+def _contact(person: Person) -> Contact:
+    return Contact(email=person.email, email_undeliverable=person.email_undeliverable,
+                   email_notifications=person.email_notifications,
+                   **{column: getattr(person, column) for column in CONTACT_COLUMNS})
+
+
+def _masked_ssn(person: Person, config) -> str:
+    return ssn_crypto.mask_ssn(ssn_crypto.decrypt_ssn(person.ssn_encrypted, config))
+
+
+def locals_of(session: Session, person_id: uuid.UUID) -> set[str]:
+    return set(session.scalars(sa.select(PersonLocal.local).where(PersonLocal.person_id == person_id)))
+
+
+def me(session: Session, person_id: uuid.UUID, config=None) -> MeOut:
+    person = _person(session, person_id)
+    account = session.scalar(sa.select(Account).where(Account.person_id == person_id))
+    return MeOut(person_id=person.id, il_number=person.il_number, first_name=person.first_name,
+                 last_name=person.last_name, date_of_birth=person.date_of_birth,
+                 ssn_masked=_masked_ssn(person, config),
+                 roles=account.roles.split(",") if account else [], has_account=account is not None,
+                 **_contact(person).model_dump())
+
+
+def get_person(session: Session, person_id: uuid.UUID, viewer: Principal, config=None) -> PersonOut:
+    """What `viewer` may see of a person. Someone they may not see is simply not found, so ids
+    cannot be probed. A staff look at the private parts is audited."""
+    person = session.get(Person, person_id)
+    person_locals = locals_of(session, person_id) if person else set()
+    view = person_view(viewer, person_id, person_locals) if person else PersonView.NONE
+    if view == PersonView.NONE:
+        raise NotFound("No such person.")
+    has_account = session.scalar(sa.select(Account.id).where(Account.person_id == person_id)) is not None
+    out = PersonOut(person_id=person.id, il_number=person.il_number, first_name=person.first_name,
+                    last_name=person.last_name, has_account=has_account,
+                    locals=sorted(person_locals), origin=person.origin)
+    if view >= PersonView.PRIVATE:
+        out.date_of_birth = person.date_of_birth
+        out.ssn_masked = _masked_ssn(person, config)
+        out.contact = _contact(person)
+        if viewer.person_id != person_id:
+            audit.record(session, viewer.actor(), "person.private_details_viewed", "person", person_id)
+    return out
+
+
+def update_profile(session: Session, person_id: uuid.UUID, patch: ProfilePatch, actor) -> list:
+    """My Account changes. Returns the events to publish (none if nothing changed)."""
+    person = _person(session, person_id)
+    changes = {field: value for field, value in patch.model_dump(exclude_unset=True).items()
+               if getattr(person, field) != value}
+    if "email" in changes:
+        if changes["email"] is None:
+            raise Conflict("An e-mail address is needed to log in; change it rather than remove it.")
+        if email_in_use(session, changes["email"], except_person=person_id):
+            raise Conflict("Another account already uses that e-mail address.")
+        account = session.scalar(sa.select(Account).where(Account.person_id == person_id))
+        if account is not None:
+            account.email = changes["email"]
+        person.email_undeliverable = False
+    if changes.get("email_notifications") is None:
+        changes.pop("email_notifications", None)
+    if not changes:
+        return []
+    for field, value in changes.items():
+        setattr(person, field, value)
+    audit.record(session, actor, "profile.updated", "person", person_id, fields=sorted(changes))
+    events = [ProfileUpdated(person_id=person_id, changed_fields=sorted(changes))]
+    if {"email", "email_notifications"} & set(changes):
+        events.append(contact_event(person))
+    return events
+
+
+def record_local(session: Session, person_id: uuid.UUID, local: str | None) -> None:
+    if local and session.get(Person, person_id) is not None \
+            and session.get(PersonLocal, (person_id, local)) is None:
+        session.add(PersonLocal(person_id=person_id, local=local))
+
+
+def mark_email_undeliverable(session: Session, person_id: uuid.UUID) -> None:
+    person = session.get(Person, person_id)
+    if person is not None:
+        person.email_undeliverable = True
+
+
+def find_people(session: Session, query: str, viewer: Principal, config=None, limit: int = 25) -> list[dict]:
+    """Staff look-up by IL number, e-mail, exact SSN or last name."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    conditions = [Person.il_number == query, Person.email == query.lower(),
+                  Person.last_name.ilike(query)]
+    try:
+        conditions.append(Person.ssn_index == ssn_crypto.ssn_index(ssn_crypto.normalise_ssn(query), config))
+        audit.record(session, viewer.actor(), "person.searched_by_ssn", "person", None)
+    except ValueError:
+        pass
+    rows = session.scalars(sa.select(Person).where(sa.or_(*conditions)).order_by(Person.last_name).limit(limit))
+    return [{"person_id": str(p.id), "il_number": p.il_number, "first_name": p.first_name,
+             "last_name": p.last_name} for p in rows]

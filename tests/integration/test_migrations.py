@@ -41,3 +41,19 @@ def test_running_migrations_twice_changes_nothing(postgres_url):
     upgrade_to_head("accounts", url)
     upgrade_to_head("accounts", url)
     assert drift(url, "accounts") == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_postgresql_itself_refuses_to_change_the_audit_log(service, postgres_url):
+    url = postgres_url()
+    upgrade_to_head(service, url)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO audit_log (at, actor_roles, action, target_type, details) "
+            "VALUES (now(), 'system', 'thing.done', 'thing', '{}')"))
+    for statement in ("UPDATE audit_log SET action = 'thing.undone'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with engine.begin() as connection:
+                connection.execute(sa.text(statement))
+    engine.dispose()

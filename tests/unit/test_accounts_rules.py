@@ -1,0 +1,141 @@
+"""Create Account attaching to a waiting record, throttling, profile changes, payroll keys."""
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from accounts import profile, registration, sessions, staff, throttle
+from accounts.clock import now
+from accounts.models import Account, LoginThrottle, Person
+from accounts.schemas import CreateAccountIn, CreatePersonIn, LogInIn, ProfilePatch
+from common.audit import Actor
+from common.errors import Conflict, TooManyRequests, Unauthorized
+from common.events.accounts import AccountClaimed, ContactDetailsChanged, PersonRegistered, ProfileUpdated
+from tests.support.databases import memory_sessions
+from tests.support.factories import make_person
+
+STAFF = Actor(roles=["staff_admin"])
+
+
+@pytest.fixture
+def session():
+    with memory_sessions("accounts")() as session:
+        yield session
+
+
+def waiting_record(session, **overrides):
+    data = make_person(**overrides)
+    data.pop("password")
+    person, events = registration.create_person(session, CreatePersonIn(**data, origin="payroll"), STAFF)
+    session.commit()
+    return data, person, events
+
+
+def test_a_record_without_an_account_is_announced_without_a_welcome(session):
+    _, _, events = waiting_record(session)
+    registered = next(e for e in events if isinstance(e, PersonRegistered))
+    assert registered.has_account is False and registered.origin == "payroll"
+
+
+def test_create_account_attaches_to_the_waiting_record_instead_of_duplicating(session):
+    data, person, _ = waiting_record(session)
+    mine = make_person(ssn=data["ssn"], last_name=data["last_name"].upper(),
+                       date_of_birth=data["date_of_birth"])
+    attached, events = registration.create_account(session, CreateAccountIn(**mine))
+    session.commit()
+    assert attached.id == person.id and attached.il_number == person.il_number
+    assert session.scalar(sa.select(sa.func.count()).select_from(Person)) == 1
+    assert [type(e) for e in events] == [AccountClaimed, ContactDetailsChanged]
+    assert attached.email == mine["email"]
+
+
+@pytest.mark.parametrize("mismatch", [{"last_name": "Someone-Else"}, {"date_of_birth": "1970-01-01"}])
+def test_a_mismatch_with_a_waiting_record_is_refused_like_any_other_clash(session, mismatch):
+    data, _, _ = waiting_record(session)
+    attempt = make_person(ssn=data["ssn"], last_name=data["last_name"], date_of_birth=data["date_of_birth"])
+    attempt.update(mismatch)
+    with pytest.raises(Conflict) as error:
+        registration.create_account(session, CreateAccountIn(**attempt))
+    assert error.value.message == registration.CANNOT_CREATE
+
+
+def test_five_failures_lock_the_account_with_a_time_to_wait(session):
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    session.commit()
+    wrong = LogInIn(email=data["email"], password="not-the-password")
+    for _ in range(throttle.MAX_FAILURES["account"]):
+        with pytest.raises(Unauthorized):
+            sessions.log_in(session, wrong, "10.0.0.1")
+        session.commit()
+    with pytest.raises(TooManyRequests) as error:
+        sessions.log_in(session, LogInIn(email=data["email"], password=data["password"]), "10.0.0.2")
+    assert "Try again in 15 minutes" in error.value.message
+
+
+def test_a_lock_ends_by_itself_and_success_clears_the_count(session):
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    for _ in range(throttle.MAX_FAILURES["account"]):
+        with pytest.raises(Unauthorized):
+            sessions.log_in(session, LogInIn(email=data["email"], password="nope-nope-nope"))
+    row = session.get(LoginThrottle, f"account:{data['email']}")
+    row.locked_until = now() - timedelta(seconds=1)
+    row.window_started_at = now() - throttle.WINDOW - timedelta(seconds=1)
+    session.commit()
+    sessions.log_in(session, LogInIn(email=data["email"], password=data["password"]))
+    session.commit()
+    assert session.get(LoginThrottle, f"account:{data['email']}") is None
+
+
+def test_many_failures_from_one_address_lock_that_address_for_every_account(session):
+    for _ in range(throttle.MAX_FAILURES["address"]):
+        with pytest.raises(Unauthorized):
+            sessions.log_in(session, LogInIn(email=f"{uuid.uuid4().hex[:8]}@example.com", password="x"), "10.9.9.9")
+    with pytest.raises(TooManyRequests):
+        sessions.log_in(session, LogInIn(email="fresh@example.com", password="x"), "10.9.9.9")
+
+
+def test_profile_changes_publish_what_changed_and_contact_details_to_notifications(session):
+    data = make_person()
+    person, _ = registration.create_account(session, CreateAccountIn(**data))
+    events = profile.update_profile(session, person.id, ProfilePatch(phone="818-555-0101", email_notifications=False), None)
+    updated = next(e for e in events if isinstance(e, ProfileUpdated))
+    assert updated.changed_fields == ["email_notifications", "phone"]
+    contact = next(e for e in events if isinstance(e, ContactDetailsChanged))
+    assert contact.email_notifications is False
+    assert profile.update_profile(session, person.id, ProfilePatch(phone="818-555-0101"), None) == []
+
+
+def test_changing_email_moves_the_login_and_refuses_one_in_use(session):
+    first, second = make_person(), make_person()
+    person, _ = registration.create_account(session, CreateAccountIn(**first))
+    registration.create_account(session, CreateAccountIn(**second))
+    with pytest.raises(Conflict):
+        profile.update_profile(session, person.id, ProfilePatch(email=second["email"]), None)
+    profile.update_profile(session, person.id, ProfilePatch(email="NEW.address@example.com"), None)
+    session.commit()
+    assert session.scalar(sa.select(Account.email).where(Account.person_id == person.id)) == "new.address@example.com"
+
+
+def test_payroll_keys_are_stored_hashed_and_rotation_revokes_the_old_one(session):
+    client, key = sessions.add_payroll_client(session, "Entertainment Partners", STAFF)
+    session.commit()
+    assert key not in str(session.execute(sa.text("SELECT * FROM payroll_clients")).all())
+    assert sessions.principal_for_api_key(session, key).roles == ["payroll_client"]
+    _, new_key = sessions.rotate_payroll_key(session, client.id, STAFF)
+    session.commit()
+    with pytest.raises(Unauthorized):
+        sessions.principal_for_api_key(session, key)
+    assert sessions.principal_for_api_key(session, new_key).organisation == "Entertainment Partners"
+
+
+def test_bootstrap_creates_the_admin_and_payroll_key_once(session):
+    factory = memory_sessions("accounts")
+    for _ in range(2):
+        staff.bootstrap(factory, "Admin@Example.com", "an-admin-password-1", "hubpk_bootstrap-key-0123")
+    with factory() as fresh:
+        admins = fresh.scalars(sa.select(Account).where(Account.roles == "staff_admin")).all()
+        assert [a.email for a in admins] == ["admin@example.com"]
+        assert sessions.principal_for_api_key(fresh, "hubpk_bootstrap-key-0123").roles == ["payroll_client"]

@@ -14,6 +14,7 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from email import message_from_bytes  # noqa: E402
+from email import policy as email_policy  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
@@ -114,7 +115,8 @@ class SmtpSink:
         self.folder = folder
 
     def messages(self):
-        return [message_from_bytes(path.read_bytes()) for path in sorted(self.folder.glob("*.eml"))]
+        return [message_from_bytes(path.read_bytes(), policy=email_policy.default)
+                for path in sorted(self.folder.glob("*.eml"))]
 
     def messages_to(self, address: str):
         return [m for m in self.messages() if address.lower() in m["To"].lower()]

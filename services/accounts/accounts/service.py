@@ -43,7 +43,8 @@ class AccountsService(StandardRpcs):
 
     # --- accounts and sessions -----------------------------------------------------------------
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.ssn", "payload.password",
+                                                            "payload.date_of_birth"))
     def create_account(self, payload: dict, actor: dict | None = None) -> dict:
         data = validated(CreateAccountIn, payload)
         person, events = registration.create_account(self.db, data, as_actor(actor), self.config)
@@ -135,7 +136,7 @@ class AccountsService(StandardRpcs):
         self.db.commit()  # the audit entry of a staff view
         return person.model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("query",))  # may be an SSN
     def find_people(self, query: str, viewer: dict) -> list:
         viewer = as_principal(viewer)
         require_role(viewer, "staff_reviewer", "staff_admin")
@@ -143,7 +144,7 @@ class AccountsService(StandardRpcs):
         self.db.commit()
         return found
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.ssn", "payload.date_of_birth"))
     def create_person(self, payload: dict, actor: dict) -> dict:
         data = validated(CreatePersonIn, payload)
         person, events = registration.create_person(self.db, data, as_actor(actor), self.config)

@@ -6,7 +6,7 @@ from flask import current_app, jsonify
 
 from gateway.api import api
 from gateway.api.openapi import api_route
-from gateway.auth import own_person_id, require_api
+from gateway.auth import actor, own_person_id, require_api
 from notifications.schemas import MessagesOut
 
 
@@ -23,5 +23,5 @@ def list_my_messages(principal):
 @require_api()
 def mark_my_message_read(principal, message_id: uuid.UUID):
     current_app.rpc.call("notifications", "mark_message_read", own_person_id(principal),
-                         str(message_id))
+                         str(message_id), actor(principal))
     return "", 204

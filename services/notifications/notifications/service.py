@@ -4,6 +4,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from common import config as hub_config
+from common import audit
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, parse_id
 from common.events.accounts import (AccountClaimed, ContactDetailsChanged, InvitationSent,
@@ -34,8 +35,9 @@ class NotificationsService(StandardRpcs):
         return domain.list_messages(self.db, parse_id(person_id, "person")).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def mark_message_read(self, person_id: str, message_id: str) -> None:
+    def mark_message_read(self, person_id: str, message_id: str, actor: dict | None = None) -> None:
         domain.mark_read(self.db, parse_id(person_id, "person"), parse_id(message_id, "message"))
+        audit.record(self.db, actor, "message.read", "message", message_id, person_id=person_id)
         self.db.commit()
 
     @event_handler("accounts", "person_registered")

@@ -101,14 +101,18 @@ class S3Storage:
                                content_type=content_type)
         return StoredObject(key, len(data), content_type, hashlib.sha256(data).hexdigest())
 
-    def get(self, key: str) -> bytes:
+    def _call(self, method, key: str):
+        """A client call on one object, with "no such object" as our NotFound."""
         from minio.error import S3Error
         try:
-            response = self.client.get_object(self.bucket, _check_key(key))
+            return method(self.bucket, _check_key(key))
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise NotFound(f"No stored file {key}") from None
             raise
+
+    def get(self, key: str) -> bytes:
+        response = self._call(self.client.get_object, key)
         try:
             return response.read()
         finally:
@@ -116,13 +120,7 @@ class S3Storage:
             response.release_conn()
 
     def stat(self, key: str) -> StoredObject:
-        from minio.error import S3Error
-        try:
-            info = self.client.stat_object(self.bucket, _check_key(key))
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject"):
-                raise NotFound(f"No stored file {key}") from None
-            raise
+        info = self._call(self.client.stat_object, key)
         return StoredObject(key, info.size, info.content_type)
 
     def delete(self, key: str) -> None:

@@ -94,5 +94,14 @@ def _producers() -> set[str]:
     return {event.source for event in all_event_types()}
 
 
+def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> bool:
+    try:
+        with Connection(amqp_uri, connect_timeout=timeout) as connection:
+            connection.ensure_connection(max_retries=1)
+        return True
+    except Exception:
+        return False
+
+
 def event_exchange(source: str, config: dict | None = None) -> Exchange:
     return get_event_exchange(source, config or {})

@@ -6,22 +6,13 @@ import subprocess
 import time
 from urllib.parse import urlparse
 
-from kombu import Connection
+from common.topology import broker_reachable as reachable
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 
 
 class BrokerUnavailable(SystemExit):
     pass
-
-
-def reachable(amqp_uri: str, timeout: float = 3.0) -> bool:
-    try:
-        with Connection(amqp_uri, connect_timeout=timeout) as connection:
-            connection.ensure_connection(max_retries=1)
-        return True
-    except Exception:
-        return False
 
 
 def ensure_broker(amqp_uri: str, wait_seconds: float = 90) -> str:

@@ -4,21 +4,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Blueprint, current_app, jsonify
-from kombu import Connection
 
 from common.config import SERVICES
+from common.topology import broker_reachable
 
 health = Blueprint("health", __name__)
 CHECK_TIMEOUT = 3.0
-
-
-def _broker_ok(amqp_uri: str) -> bool:
-    try:
-        with Connection(amqp_uri, connect_timeout=CHECK_TIMEOUT) as connection:
-            connection.ensure_connection(max_retries=1)
-        return True
-    except Exception:
-        return False
 
 
 def _service_status(service: str) -> dict:
@@ -36,7 +27,7 @@ def healthz():
         with app.app_context():
             return _service_status(service)
 
-    broker = _broker_ok(app.config["AMQP_URI"])
+    broker = broker_reachable(app.config["AMQP_URI"], CHECK_TIMEOUT)
     services = {}
     if broker:
         with ThreadPoolExecutor(len(SERVICES)) as pool:

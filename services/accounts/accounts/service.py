@@ -184,18 +184,15 @@ class AccountsService(StandardRpcs):
         profile.mark_email_undeliverable(self.db, event.person_id)
         self.db.commit()
 
+    def _record_local(self, event, consumer: str) -> None:
+        if first_delivery(self.db, event, consumer):
+            profile.record_local(self.db, event.person_id, event.local)
+            self.db.commit()
+
     @event_handler("rosters", "application_started")
     def handle_application_started(self, payload: dict) -> None:
-        event = ApplicationStarted.model_validate(payload)
-        if not first_delivery(self.db, event, "accounts.handle_application_started"):
-            return
-        profile.record_local(self.db, event.person_id, event.local)
-        self.db.commit()
+        self._record_local(ApplicationStarted.model_validate(payload), "accounts.handle_application_started")
 
     @event_handler("rosters", "placed_on_roster")
     def handle_placed_on_roster(self, payload: dict) -> None:
-        event = PlacedOnRoster.model_validate(payload)
-        if not first_delivery(self.db, event, "accounts.handle_placed_on_roster"):
-            return
-        profile.record_local(self.db, event.person_id, event.local)
-        self.db.commit()
+        self._record_local(PlacedOnRoster.model_validate(payload), "accounts.handle_placed_on_roster")

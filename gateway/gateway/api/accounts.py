@@ -5,6 +5,7 @@ from flask import current_app, jsonify
 
 from accounts.schemas import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut, LogInIn,
                               MeOut, ProfilePatch, ResetConfirmIn, ResetRequestIn, SessionOut)
+from common.errors import Forbidden
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, bearer_token, client_ip, own_person_id, require_api
@@ -54,7 +55,7 @@ def request_password_reset():
 
 @api_route(api, "/password-reset/confirm", "POST", "Set a new password with a reset link's token; "
            "ends every session", "anyone holding the link", request=ResetConfirmIn, status=204,
-           errors=(410, 422, 429))
+           errors=(409, 410, 422, 429))
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
 def confirm_password_reset():
     data = parse_body(ResetConfirmIn)
@@ -88,9 +89,13 @@ def update_me(principal):
 
 
 @api_route(api, "/me/password", "POST", "Change your password; your other sessions end",
-           "a logged-in person", request=ChangePasswordIn, errors=(401, 422), auth="bearer")
+           "a logged-in person", request=ChangePasswordIn, errors=(401, 403, 422), auth="bearer")
 @require_api()
 def change_password(principal):
+    if principal.on_behalf_of is not None:
+        # the password is the login's, and the login is the staff member's, not the person's
+        raise Forbidden("Staff acting on behalf of someone cannot change their password. "
+                        "They can choose a new one with “Forgot your password?”.")
     data = parse_body(ChangePasswordIn)
     return jsonify(rpc("change_password", str(principal.account_id), data.model_dump(mode="json"),
                        bearer_token(), actor(principal)))

@@ -43,6 +43,13 @@ def _schema_ref(model: type[BaseModel], components: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+# Any authenticated request may carry X-Act-For (gateway.auth.acting_for): staff act on behalf
+# of that person; anyone else is refused (403), and an unknown person is not found (404).
+ACT_FOR_HEADER = {"name": "X-Act-For", "in": "header", "required": False,
+                  "description": "Staff only: act on behalf of this person (their id).",
+                  "schema": {"type": "string", "format": "uuid"}}
+ACT_FOR_ERRORS = {403, 404}
+
 FLASK_CONVERTERS = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer"},
                     "string": {"type": "string"}}
 FLASK_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -70,13 +77,18 @@ def openapi_document(version: str) -> dict:
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": _schema_ref(op.response, components)}}
         entry["responses"][str(op.status)] = ok
-        for status in sorted(set(op.errors) | {503}):
+        errors = set(op.errors) | {503}
+        if op.auth:
+            errors |= ACT_FOR_ERRORS
+        for status in sorted(errors):
             entry["responses"][str(status)] = {"description": "Error", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         if op.auth:
             entry["security"] = [{"bearer": []}]
         entry.update(op.extra)
         openapi_path, parameters = _path_and_parameters(op.path)
+        if op.auth:
+            parameters.append(ACT_FOR_HEADER)
         if parameters:
             entry["parameters"] = parameters
         paths.setdefault(openapi_path, {})[op.method.lower()] = entry

@@ -12,7 +12,7 @@ from accounts.registration import CONTACT_COLUMNS, contact_event, email_in_use
 from accounts.schemas import Contact, MeOut, PersonOut, ProfilePatch
 from common import audit
 from common.authz import PersonView, Principal, person_view
-from common.errors import Conflict, NotFound
+from common.errors import Conflict, NotFound, ValidationFailed
 from common.events.accounts import ProfileUpdated
 
 
@@ -75,7 +75,8 @@ def update_profile(session: Session, person_id: uuid.UUID, patch: ProfilePatch, 
                if getattr(person, field) != value}
     if "email" in changes:
         if changes["email"] is None:
-            raise Conflict("An e-mail address is needed to log in; change it rather than remove it.")
+            problem = "An e-mail address is needed to log in; change it rather than remove it."
+            raise ValidationFailed(problem, {"fields": {"email": problem}})
         if email_in_use(session, changes["email"], except_person=person_id):
             raise Conflict("Another account already uses that e-mail address.")
         account = session.scalar(sa.select(Account).where(Account.person_id == person_id))

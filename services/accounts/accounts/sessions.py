@@ -88,13 +88,14 @@ def add_payroll_client(session: Session, name: str, actor, api_key: str | None =
 
 
 def rotate_payroll_key(session: Session, client_id: uuid.UUID, actor):
-    old = session.get(PayrollClient, client_id)
-    if old is None or old.revoked_at is not None:
+    """A new key for the same company (its id stays, so it can be rotated again); the old key
+    stops working at once."""
+    client = session.get(PayrollClient, client_id)
+    if client is None or client.revoked_at is not None:
         raise NotFound("No such payroll client.")
-    old.revoked_at = now()
-    client, key = add_payroll_client(session, old.name, actor)
-    audit.record(session, actor, "payroll_client.key_rotated", "payroll_client", old.id,
-                 replaced_by=str(client.id))
+    key = _new_key()
+    client.key_hash, client.key_prefix = digest(key), key[:12]
+    audit.record(session, actor, "payroll_client.key_rotated", "payroll_client", client.id)
     return client, key
 
 

@@ -192,6 +192,7 @@ def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
         # every test comes from 127.0.0.1; the limits themselves are tested in tests/unit
         "HUB_RATELIMIT_CREATE_ACCOUNT": "1000 per hour",
         "HUB_RATELIMIT_LOGIN": "1000 per minute",
+        "HUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000",
     }
     for service in ("ACCOUNTS", "ROSTERS", "DOCUMENTS", "TRAINING", "NOTIFICATIONS"):
         env[f"{service}_DB_URL"] = ""

@@ -211,7 +211,7 @@ def test_an_account_attaches_to_the_person_staff_already_recorded_instead_of_dup
     assert me["last_name"] == person["last_name"]  # the legal name on file stays as staff recorded it
     assert me["email"] == signup["email"] and me["has_account"] is True
 
-    found = requests.get(hub.api("/staff/people"), headers=bearer(admin), params={"q": person["last_name"]})
+    found = requests.post(hub.api("/staff/people/search"), headers=bearer(admin), json={"q": person["last_name"]})
     assert found.status_code == 200
     assert [p["person_id"] for p in found.json()["people"]] == [recorded["person_id"]]
 
@@ -513,7 +513,7 @@ def test_the_ssn_only_ever_appears_masked(hub, admin):
         requests.get(hub.api(f"/people/{pid}"), headers=bearer(admin)),
         requests.get(hub.api(f"/people/{pid}"), headers=bearer(rep)),
         requests.get(hub.api("/me"), headers=bearer(admin, **{"X-Act-For": pid})),
-        requests.get(hub.api("/staff/people"), headers=bearer(admin), params={"q": person["ssn"]}),
+        requests.post(hub.api("/staff/people/search"), headers=bearer(admin), json={"q": person["ssn"]}),
         requests.get(hub.api("/staff/audit"), headers=bearer(admin), params={"target_id": pid}),
         requests.get(hub.api("/staff/audit"), headers=bearer(admin), params={"action": "person."}),
     ]
@@ -532,7 +532,8 @@ def test_changing_the_password_needs_the_current_one(hub):
     person, _, token = new_ip(hub)
     wrong = requests.post(hub.api("/me/password"), headers=bearer(token),
                           json={"current_password": "not-my-password-9", "new_password": STRONG})
-    assert_error(wrong, 401, "unauthorized")
+    assert_error(wrong, 422, "validation_failed", "Your current password is not right.")
+    assert bad_fields(wrong) == {"current_password"}
     assert requests.get(hub.api("/me"), headers=bearer(token)).status_code == 200
     assert requests.get(hub.api("/me"), headers=bearer(log_in(hub, person["email"], person["password"]))).status_code == 200
 
@@ -626,7 +627,7 @@ def test_a_union_rep_sees_only_the_members_of_their_own_local_and_only_the_membe
 def test_a_union_rep_has_no_my_account_and_no_staff_tools(hub, admin):
     _, rep = staff_login(hub, admin, ["union_rep"], ["600"])
     assert_error(requests.get(hub.api("/me"), headers=bearer(rep)), 404, "not_found")
-    assert_error(requests.get(hub.api("/staff/people"), headers=bearer(rep), params={"q": "x"}), 403, "forbidden")
+    assert_error(requests.post(hub.api("/staff/people/search"), headers=bearer(rep), json={"q": "x"}), 403, "forbidden")
     assert_error(requests.get(hub.api("/staff/audit"), headers=bearer(rep)), 403, "forbidden")
 
 

@@ -135,8 +135,9 @@ def test_changing_a_password_needs_the_current_one_and_ends_the_other_sessions(s
     mine, _ = sessions.log_in(session, credentials)
     other, _ = sessions.log_in(session, credentials)
     account = session.scalar(sa.select(Account))
-    with pytest.raises(Unauthorized):
+    with pytest.raises(ValidationFailed) as error:
         recovery.change_password(session, account.id, "wrong-password", "a-brand-new-password-2", mine, None)
+    assert error.value.details["fields"] == {"current_password": "Your current password is not right."}
     ended = recovery.change_password(session, account.id, data["password"], "a-brand-new-password-2", mine, None)
     session.commit()
     assert ended == 1
@@ -145,3 +146,17 @@ def test_changing_a_password_needs_the_current_one_and_ends_the_other_sessions(s
         sessions.principal_for_token(session, other)
     assert session.scalar(sa.select(sa.func.count()).select_from(ApiSession).where(
         ApiSession.revoked_at.is_(None))) == 1
+
+
+def test_guessing_the_current_password_is_throttled_like_logging_in(session):
+    from accounts import throttle
+    from common.errors import TooManyRequests
+
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    account = session.scalar(sa.select(Account))
+    for _ in range(throttle.MAX_FAILURES["account"]):
+        with pytest.raises(ValidationFailed):
+            recovery.change_password(session, account.id, "a-wrong-guess", "a-brand-new-password-2", None, None)
+    with pytest.raises(TooManyRequests):
+        recovery.change_password(session, account.id, data["password"], "a-brand-new-password-2", None, None)

@@ -89,7 +89,7 @@ def update_me(principal):
 
 
 @api_route(api, "/me/password", "POST", "Change your password; your other sessions end",
-           "a logged-in person", request=ChangePasswordIn, errors=(401, 403, 422), auth="bearer")
+           "a logged-in person", request=ChangePasswordIn, errors=(401, 403, 422, 429), auth="bearer")
 @require_api()
 def change_password(principal):
     if principal.on_behalf_of is not None:

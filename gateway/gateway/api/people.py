@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
+from pydantic import BaseModel, Field
 
 from accounts.schemas import CreatedAccountOut, CreatePersonIn, PersonOut, StaffAccountIn
 from gateway.api import api, created, parse_body
@@ -25,11 +26,17 @@ def get_person(principal, person_id: uuid.UUID):
     return jsonify(rpc("get_person", str(person_id), principal.model_dump(mode="json")))
 
 
-@api_route(api, "/staff/people", "GET", "Find people by IL number, e-mail, exact SSN or last name "
-           "(?q=)", "staff", errors=(401, 403), auth="bearer")
+class PeopleSearchIn(BaseModel):
+    q: str = Field(min_length=1, max_length=200)
+
+
+@api_route(api, "/staff/people/search", "POST", "Find people by IL number, e-mail, exact SSN or "
+           "last name (POST, so an SSN never lands in a URL or an access log)", "staff",
+           request=PeopleSearchIn, errors=(401, 403, 422), auth="bearer")
 @require_api(*STAFF)
 def find_people(principal):
-    return jsonify({"people": rpc("find_people", request.args.get("q", ""), principal.model_dump(mode="json"))})
+    data = parse_body(PeopleSearchIn)
+    return jsonify({"people": rpc("find_people", data.q, principal.model_dump(mode="json"))})
 
 
 @api_route(api, "/staff/people", "POST", "Record a person who has no account yet", "staff",

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from accounts import sessions
+from accounts import sessions, throttle
 from accounts.clock import now
 from accounts.models import Account, OneTimeToken, Person
 from accounts.passwords import hash_password, password_problem, verify_password
@@ -130,10 +130,16 @@ def confirm_reset(session: Session, secret: str, password: str, actor=None):
 
 def change_password(session: Session, account_id: uuid.UUID, current: str, new: str,
                     keep_token: str | None, actor) -> int:
-    """My Account: needs the current password; ends the account's other sessions."""
+    """My Account: needs the current password; ends the account's other sessions. Wrong guesses
+    count towards the account's log-in throttle, so a stolen session cannot brute-force it."""
     account = session.get(Account, account_id)
-    if account is None or not verify_password(account.password_hash, current):
-        raise Unauthorized("Your current password is not right.")
+    if account is None:
+        raise Unauthorized("Your session has ended. Please log in again.")
+    throttle.check(session, account.email, None)
+    if not verify_password(account.password_hash, current):
+        throttle.record_failure(session, account.email, None)
+        message = "Your current password is not right."
+        raise ValidationFailed(message, {"fields": {"current_password": message}})
     person = session.get(Person, account.person_id) if account.person_id else None
     problem = password_problem(new, tuple(i for i in (account.email, person and person.first_name,
                                                      person and person.last_name) if i))

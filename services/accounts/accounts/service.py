@@ -111,9 +111,11 @@ class AccountsService(StandardRpcs):
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload", "token"))
     def change_password(self, account_id: str, payload: dict, token: str | None, actor: dict) -> dict:
         data = validated(ChangePasswordIn, payload)
-        ended = recovery.change_password(self.db, parse_id(account_id, "account"), data.current_password,
-                                         data.new_password, token, as_actor(actor))
-        self.db.commit()
+        try:
+            ended = recovery.change_password(self.db, parse_id(account_id, "account"), data.current_password,
+                                             data.new_password, token, as_actor(actor))
+        finally:
+            self.db.commit()  # a wrong guess counts even though we refuse
         return {"other_sessions_ended": ended}
 
     # --- people --------------------------------------------------------------------------------

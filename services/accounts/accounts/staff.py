@@ -67,6 +67,8 @@ class Bootstrap(DependencyProvider):
 
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         config = self.container.config
+        from accounts import throttle
+        throttle.configure(config)
         bootstrap(database.session_factory, hub_config.setting("HUB_ADMIN_EMAIL", None, config),
                   hub_config.setting("HUB_ADMIN_PASSWORD", None, config),
                   hub_config.setting("HUB_PAYROLL_API_KEY", None, config))

@@ -18,6 +18,14 @@ LOCKOUT = timedelta(minutes=15)
 MAX_FAILURES = {"account": 5, "address": 30}
 
 
+def configure(config) -> None:
+    """The per-address limit may need raising where many people share one address (an office
+    behind one router): HUB_LOGIN_MAX_FAILURES_PER_ADDRESS."""
+    from common import config as hub_config
+
+    MAX_FAILURES["address"] = int(hub_config.setting("HUB_LOGIN_MAX_FAILURES_PER_ADDRESS", "30", config))
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 

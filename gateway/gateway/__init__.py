@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.health import health
     from gateway.pages.hub import hub
     from gateway.pages.portal import portal
+    from gateway.pages.staff import staff
 
     # The API authenticates with bearer tokens only, never the cookie, so there is no ambient
     # credential for a cross-site request to ride on: CSRF tokens are for the forms.
@@ -61,12 +62,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health)
     app.register_blueprint(hub)
     app.register_blueprint(portal)
+    app.register_blueprint(staff)
     register_error_handlers(app)
 
     @app.context_processor
     def layout_context():
-        from gateway.auth import layout_principal
-        return {"principal": layout_principal}
+        from gateway.auth import acting_person, layout_principal
+        return {"principal": layout_principal, "acting_person": acting_person}
 
     @app.after_request
     def security_headers(response):

@@ -46,6 +46,7 @@ def acting_for(principal: Principal, person_id: str | None) -> Principal:
     if not principal.is_staff:
         raise Forbidden("Only Contract Services staff may act on behalf of someone.")
     person = current_app.rpc.call("accounts", "get_person", person_id, principal.model_dump(mode="json"))
+    g.acting_person = person  # for the layout's "You are helping …" banner: no second RPC
     return principal.model_copy(update={"person_id": person["person_id"], "on_behalf_of": person["person_id"]})
 
 
@@ -86,6 +87,22 @@ def layout_principal() -> Principal | None:
         return page_principal()
     except HubError:
         return None
+
+
+def acting_person() -> dict | None:
+    """The person a staff member is helping in this browser session (the layout's banner)."""
+    principal = layout_principal()
+    if principal is None or principal.on_behalf_of is None:
+        return None
+    return g.get("acting_person")
+
+
+def staff_self(principal: Principal) -> Principal:
+    """The staff member as themselves, not as the person they may be helping: staff tools
+    (search, invitations, new records) act for nobody, so their audit entries name nobody."""
+    if principal.on_behalf_of is None:
+        return principal
+    return principal.model_copy(update={"person_id": None, "on_behalf_of": None})
 
 
 def client_ip() -> str | None:

@@ -1,10 +1,14 @@
-"""The public Hub: home, Portal Login, Create Account, log out."""
+"""The public Hub: home, Portal Login, Create Account, log out, and the ways back in:
+"Forgot your password?", the reset link, and claiming a migrated account from an invitation."""
 from __future__ import annotations
+
+import hashlib
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from accounts.schemas import CreateAccountIn, LogInIn
-from common.errors import Conflict, HubError, TooManyRequests, Unauthorized
+from accounts.schemas import ClaimIn, CreateAccountIn, LogInIn, ResetConfirmIn, ResetRequestIn
+from common.errors import Conflict, HubError, LinkExpired, TooManyRequests, Unauthorized, ValidationFailed
+from gateway.api.accounts import RESET_ANSWER
 from gateway.auth import actor, client_ip
 from gateway.limits import limiter
 from gateway.pages.forms import validate_form
@@ -91,3 +95,124 @@ def logout():
             pass  # the token still expires on its own
     flash("You are logged out.", "info")
     return redirect(url_for("hub.home"))
+
+
+# --- the ways back in: forgot password, reset link, claim link ------------------------------------
+
+BROKEN_LINK = ("This link is not complete. Open it again from the e-mail, or copy the whole "
+               "address into your browser.")
+SPENT_LINKS_KEPT = 5
+
+
+def _link_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _remember_spent(token: str) -> None:
+    """The links this browser has used: opening one again says so at once, instead of after
+    the person has typed a new password. (The accounts service stays the judge on submit.)"""
+    spent = [_link_id(token), *session.get("spent_links", [])]
+    session["spent_links"] = spent[:SPENT_LINKS_KEPT]
+
+
+def _link_token() -> str:
+    return (request.form.get("token") or request.args.get("token") or "").strip()
+
+
+def _link_expired(message: str, status: int = 410):
+    return render_template("hub/link_expired.html", message=message), status
+
+
+def _password_form_errors(model, token: str) -> tuple[object, dict]:
+    """Validate {token, password} and the confirmation; token problems are for the caller."""
+    password = request.form.get("password", "")
+    data, errors = validate_form(model, {"token": token, "password": password})
+    if password != request.form.get("password_confirm", ""):
+        errors.setdefault("password_confirm", "The two passwords do not match.")
+    return data, errors
+
+
+def _service_field_errors(exc: ValidationFailed, field: str = "password") -> dict:
+    fields = exc.details.get("fields") or {}
+    message = fields.get(field) or fields.get(f"payload.{field}") or exc.message
+    return {field: message}
+
+
+@hub.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def forgot_password():
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = {"email": request.form.get("email", "").strip()}
+        data, errors = validate_form(ResetRequestIn, values)
+        if data is not None:
+            try:
+                current_app.rpc.call("accounts", "request_password_reset", data.model_dump(mode="json"), actor())
+            except ValidationFailed:
+                errors = {"email": "Enter an e-mail address like name@example.com."}
+            else:
+                # the same answer whether or not anyone has that address
+                return render_template("hub/forgot_password_sent.html", answer=RESET_ANSWER)
+    return (render_template("hub/forgot_password.html", errors=errors, values=values),
+            400 if errors else 200)
+
+
+@hub.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def reset_password():
+    token = _link_token()
+    if not 10 <= len(token) <= 200:  # the shape of our links' tokens
+        return _link_expired(BROKEN_LINK, 400)
+    if _link_id(token) in session.get("spent_links", []):
+        return _link_expired("This password reset link was already used. If you need to change "
+                             "your password again, ask for a new link.")
+    errors = {}
+    if request.method == "POST":
+        data, errors = _password_form_errors(ResetConfirmIn, token)
+        if data is not None and not errors:
+            try:
+                current_app.rpc.call("accounts", "confirm_password_reset", data.model_dump(mode="json"), actor())
+            except LinkExpired as exc:
+                return _link_expired(exc.message)
+            except ValidationFailed as exc:
+                errors = _service_field_errors(exc)
+            except Conflict as exc:  # e.g. a record's e-mail already has another account
+                errors = {"form": exc.message}
+            else:
+                _remember_spent(token)
+                flash("Your password is changed. Log in with it.", "success")
+                return redirect(url_for("hub.login"))
+    return (render_template("hub/reset_password.html", errors=errors, token=token),
+            400 if errors else 200)
+
+
+@hub.route("/claim", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def claim():
+    token = _link_token()
+    if not 10 <= len(token) <= 200:  # the shape of our links' tokens
+        return _link_expired(BROKEN_LINK, 400)
+    if _link_id(token) in session.get("spent_links", []):
+        return _link_expired("This invitation link was already used: your Portal account is "
+                             "claimed. Log in with your e-mail address and password, or use "
+                             "“Forgot your password?” if you do not remember it.")
+    errors = {}
+    if request.method == "POST":
+        data, errors = _password_form_errors(ClaimIn, token)
+        if data is not None and not errors:
+            try:
+                result = current_app.rpc.call("accounts", "claim_account", data.model_dump(mode="json"), actor())
+            except LinkExpired as exc:
+                return _link_expired(exc.message)
+            except ValidationFailed as exc:
+                errors = _service_field_errors(exc)
+            except Conflict as exc:
+                errors = {"form": exc.message}
+            else:
+                session.clear()  # a fresh session, logged in as the person who claimed
+                session["token"] = result["token"]
+                session.permanent = True
+                _remember_spent(token)
+                flash("Your Portal account is ready. Welcome to the Industry Hub!", "success")
+                return redirect(url_for("portal.dashboard"))
+    return render_template("hub/claim.html", errors=errors, token=token), 400 if errors else 200

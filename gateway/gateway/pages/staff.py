@@ -1,0 +1,130 @@
+"""Contract Services staff: find and record people, invite them to claim their Portal, act on
+their behalf, and read the audit log."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+
+from accounts.schemas import CreatePersonIn
+from common.errors import Conflict, ValidationFailed
+from gateway.api.admin import audit_entries, audit_filters
+from gateway.auth import actor, require_page, staff_self
+from gateway.pages.forms import validate_form
+
+staff = Blueprint("staff", __name__, url_prefix="/staff")
+
+STAFF = ("staff_reviewer", "staff_admin")
+NEW_PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "ssn", "email", "phone")
+
+
+def _accounts(method: str, *args):
+    return current_app.rpc.call("accounts", method, *args)
+
+
+def _viewer(principal) -> dict:
+    return staff_self(principal).model_dump(mode="json")
+
+
+@staff.app_template_filter("when")
+def when(value: str | None) -> str:
+    """'2025-05-01T14:03:07.123+00:00' → '2025-05-01 14:03 UTC'."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.utcoffset() is not None else "")
+
+
+@staff.route("", methods=["GET", "POST"])
+@require_page(*STAFF)
+def search(principal):
+    # POST, so that a search by SSN never lands in a URL, a browser history or an access log
+    query = request.form.get("q", "").strip() if request.method == "POST" else ""
+    people = _accounts("find_people", query, _viewer(principal)) if query else None
+    shown = "" if re.fullmatch(r"[\d\s-]{9,11}", query) and len(re.sub(r"\D", "", query)) == 9 else query
+    return render_template("staff/search.html", query=shown, people=people)
+
+
+@staff.get("/people/<uuid:person_id>")
+@require_page(*STAFF)
+def person(principal, person_id: uuid.UUID):
+    found = _accounts("get_person", str(person_id), _viewer(principal))
+    return render_template("staff/person.html", person=found)
+
+
+@staff.post("/people/<uuid:person_id>/invitation")
+@require_page(*STAFF)
+def send_invitation(principal, person_id: uuid.UUID):
+    try:
+        sent = _accounts("send_invitation", str(person_id), actor(staff_self(principal)))
+    except (Conflict, ValidationFailed) as exc:
+        flash(exc.message, "error")
+    else:
+        expires = (sent or {}).get("expires_at") or ""
+        flash("Invitation sent. The person has 7 days to claim their Portal account"
+              + (f" (until {when(expires)})." if expires else "."), "success")
+    return redirect(url_for("staff.person", person_id=person_id))
+
+
+@staff.post("/people/<uuid:person_id>/act")
+@require_page(*STAFF)
+def act_on_behalf(principal, person_id: uuid.UUID):
+    session["acting_for"] = str(person_id)
+    return redirect(url_for("portal.dashboard"))
+
+
+@staff.post("/act/stop")
+@require_page(*STAFF)
+def stop_acting(principal):
+    helped = session.pop("acting_for", None)
+    if helped:
+        flash("You stopped acting on behalf of this person.", "info")
+        return redirect(url_for("staff.person", person_id=helped))
+    return redirect(url_for("staff.search"))
+
+
+@staff.route("/people/new", methods=["GET", "POST"])
+@require_page(*STAFF)
+def new_person(principal):
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = {field: request.form.get(field, "").strip() for field in NEW_PERSON_FIELDS}
+        payload = {field: value or None for field, value in values.items()}
+        payload.update(origin="staff")
+        data, errors = validate_form(CreatePersonIn, payload)
+        if data is not None:
+            try:
+                created = _accounts("create_person", data.model_dump(mode="json"), actor(staff_self(principal)))
+            except Conflict as exc:
+                errors = {"form": exc.message}
+            except ValidationFailed as exc:
+                errors = {"form": exc.message}
+            else:
+                flash(f"Recorded {data.first_name} {data.last_name}: IL number {created['il_number']}.",
+                      "success")
+                return redirect(url_for("staff.person", person_id=created["person_id"]))
+        values.pop("ssn", None)  # never echo an SSN back into a page
+    return render_template("staff/new_person.html", errors=errors, values=values), 400 if errors else 200
+
+
+@staff.get("/audit")
+@require_page(*STAFF)
+def audit(principal):
+    filters = audit_filters()
+    errors = {}
+    if filters.get("actor_account_id"):
+        try:
+            uuid.UUID(filters["actor_account_id"])
+        except ValueError:
+            errors["actor_account_id"] = "Enter an account id like 6f1c…: copy it from an entry below."
+            filters.pop("actor_account_id")
+    entries = audit_entries(filters)
+    values = {key: request.args.get(key, "") for key in ("actor_account_id", "target_id", "action")}
+    return render_template("staff/audit.html", entries=entries, values=values, errors=errors), \
+        400 if errors else 200
+

@@ -45,7 +45,8 @@ def acting_for(principal: Principal, person_id: str | None) -> Principal:
         return principal
     if not principal.is_staff:
         raise Forbidden("Only Contract Services staff may act on behalf of someone.")
-    person = current_app.rpc.call("accounts", "get_person", person_id, principal.model_dump(mode="json"))
+    # name and IL number only, not audited: what staff then read or change is audited itself
+    person = current_app.rpc.call("accounts", "person_card", person_id, principal.model_dump(mode="json"))
     g.acting_person = person  # for the layout's "You are helping …" banner: no second RPC
     return principal.model_copy(update={"person_id": person["person_id"], "on_behalf_of": person["person_id"]})
 

@@ -159,18 +159,25 @@ def test_claiming_logs_the_person_in_and_opens_their_dashboard(client, fake_rpc)
         assert session.permanent
 
 
-def test_a_claim_link_used_in_this_browser_says_so_as_soon_as_it_is_opened_again(client, fake_rpc):
-    fake_rpc.answer("accounts", "claim_account", {"person_id": PERSON_ID, "token": "session-token"})
-    client.post("/claim", data={"token": TOKEN, "password": "purple-harbor-lantern-7",
-                                "password_confirm": "purple-harbor-lantern-7"})
-    fake_rpc.answer("accounts", "authenticate", make_principal())  # now logged in: the menu asks
-    fake_rpc.calls.clear()
+@pytest.mark.parametrize("path, purpose", [("/claim", "claim"), ("/reset-password", "reset")])
+def test_a_dead_link_says_so_as_soon_as_it_is_opened(client, fake_rpc, path, purpose):
+    fake_rpc.answer("accounts", "check_link", lambda token, kind: False)
 
-    again = client.get(f"/claim?token={TOKEN}")
+    again = client.get(f"{path}?token={TOKEN}")
 
     assert again.status_code == 410
     assert 'href="/forgot-password"' in again.get_data(as_text=True)
-    assert ("accounts", "claim_account") not in fake_rpc.methods_called()
+    assert ("accounts", "check_link", (TOKEN, purpose)) in fake_rpc.calls
+
+
+@pytest.mark.parametrize("path", ["/claim", "/reset-password"])
+def test_a_live_link_shows_its_password_form(client, fake_rpc, path):
+    fake_rpc.answer("accounts", "check_link", lambda token, kind: True)
+
+    page = client.get(f"{path}?token={TOKEN}")
+
+    assert page.status_code == 200
+    assert 'name="password_confirm"' in page.get_data(as_text=True)
 
 
 def test_claim_with_an_expired_invitation_says_so_with_forgot_your_password(client, fake_rpc):
@@ -281,7 +288,9 @@ def test_a_staff_login_opening_the_dashboard_is_taken_to_the_staff_pages(client,
 
 def test_acting_on_behalf_shows_who_is_being_helped_with_one_look_up(client, fake_rpc):
     log_in_as(client, fake_rpc, staff_principal())
-    fake_rpc.answer("accounts", "get_person", PERSON)
+    card = {key: PERSON[key] for key in ("person_id", "il_number", "first_name", "last_name")}
+    fake_rpc.answer("accounts", "start_acting", card)
+    fake_rpc.answer("accounts", "person_card", card)
     fake_rpc.answer("accounts", "get_me", {**ME, "person_id": OTHER_PERSON, "first_name": "Robin",
                                            "last_name": "Dolly", "il_number": "5550001112"})
     fake_rpc.answer("notifications", "list_messages", {"messages": [], "unread": 0})
@@ -293,7 +302,7 @@ def test_acting_on_behalf_shows_who_is_being_helped_with_one_look_up(client, fak
     assert started.headers["Location"] == "/portal"
     page = dashboard.get_data(as_text=True)
     assert re.search(r"You are helping <strong>Robin Dolly</strong>\s*\(IL# 5550001112\)", page)
-    assert fake_rpc.methods_called().count(("accounts", "get_person")) == 1
+    assert fake_rpc.methods_called().count(("accounts", "person_card")) == 1
     stopped = client.post("/staff/act/stop")
     assert stopped.headers["Location"] == f"/staff/people/{OTHER_PERSON}"
     with client.session_transaction() as session:
@@ -364,6 +373,7 @@ def test_a_new_form_posted_without_its_csrf_token_is_refused(fake_rpc, path):
 @pytest.mark.parametrize("path", ["/forgot-password", f"/reset-password?token={TOKEN}", f"/claim?token={TOKEN}"])
 def test_each_new_public_form_carries_its_csrf_token(fake_rpc, path):
     client = make_app(fake_rpc, WTF_CSRF_ENABLED=True).test_client()
+    fake_rpc.answer("accounts", "check_link", True)
 
     assert csrf_token_of(client.get(path).get_data(as_text=True))
 

@@ -97,3 +97,40 @@ def test_acting_on_behalf_is_recorded_with_both_identities(session):
     entry = audit.list_entries(session, "accounts")[0]
     assert entry["actor_account_id"] == str(staff_member.account_id)
     assert entry["on_behalf_of"] == str(ME) and entry["client_ip"] == "10.1.2.3"
+
+
+def test_staff_reading_a_record_on_someones_behalf_is_audited_but_the_person_reading_theirs_is_not(session):
+    person, _ = registration.create_account(session, CreateAccountIn(**make_person()))
+    own = principal("industry_professional", person_id=person.id)
+    profile.me(session, person.id, actor=own.actor())
+    helper = principal("staff_reviewer").model_copy(update={"person_id": person.id, "on_behalf_of": person.id})
+    profile.me(session, person.id, actor=helper.actor("10.0.0.5"))
+    session.commit()
+    entries = audit.list_entries(session, "accounts", action="person.private_details_viewed")
+    assert [(e["actor_account_id"], e["on_behalf_of"]) for e in entries] == [
+        (str(helper.account_id), str(person.id))]
+
+
+def test_only_staff_get_a_persons_card(session):
+    person, _ = registration.create_account(session, CreateAccountIn(**make_person()))
+    card = profile.person_card(session, person.id, principal("staff_reviewer"))
+    assert card == {"person_id": str(person.id), "il_number": person.il_number,
+                    "first_name": person.first_name, "last_name": person.last_name}
+    with pytest.raises(NotFound):
+        profile.person_card(session, person.id, principal("union_rep", locals=["399"]))
+
+
+def test_a_link_can_be_checked_without_using_it(session):
+    from accounts import recovery
+    from accounts.schemas import CreatePersonIn
+
+    data = make_person()
+    data.pop("password")
+    person, _ = registration.create_person(session, CreatePersonIn(**data, origin="import"), None)
+    link = recovery.send_invitation(session, person.id, "https://hub.example", None).claim_url.split("token=")[1]
+    session.commit()
+    assert recovery.link_is_usable(session, link, "claim") is True
+    assert recovery.link_is_usable(session, link, "claim") is True  # checking did not spend it
+    assert recovery.link_is_usable(session, link, "reset") is False
+    recovery.claim(session, link, "a-long-password-1")
+    assert recovery.link_is_usable(session, link, "claim") is False

@@ -211,8 +211,10 @@ def test_the_api_passes_the_principal_from_the_token_to_the_endpoint(client, fak
 
     assert response.status_code == 200
     assert response.get_json() == ME
-    assert fake_rpc.calls == [("accounts", "authenticate", ("the-token",)),
-                              ("accounts", "get_me", (PERSON_ID,))]
+    assert fake_rpc.calls[0] == ("accounts", "authenticate", ("the-token",))
+    service, method, (person_id, actor) = fake_rpc.calls[1]
+    assert (service, method, person_id) == ("accounts", "get_me", PERSON_ID)
+    assert actor["roles"] == ["industry_professional"] and actor["on_behalf_of"] is None
 
 
 @pytest.fixture

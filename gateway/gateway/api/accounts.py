@@ -76,7 +76,7 @@ def claim_account():
            response=MeOut, errors=(401, 404), auth="bearer")
 @require_api()
 def get_me(principal):
-    return jsonify(rpc("get_me", own_person_id(principal)))
+    return jsonify(rpc("get_me", own_person_id(principal), actor(principal)))
 
 
 @api_route(api, "/me", "PATCH", "Change your contact details and settings", "a logged-in person",

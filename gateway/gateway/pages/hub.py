@@ -2,7 +2,6 @@
 "Forgot your password?", the reset link, and claiming a migrated account from an invitation."""
 from __future__ import annotations
 
-import hashlib
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
@@ -101,18 +100,10 @@ def logout():
 
 BROKEN_LINK = ("This link is not complete. Open it again from the e-mail, or copy the whole "
                "address into your browser.")
-SPENT_LINKS_KEPT = 5
-
-
-def _link_id(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-def _remember_spent(token: str) -> None:
-    """The links this browser has used: opening one again says so at once, instead of after
-    the person has typed a new password. (The accounts service stays the judge on submit.)"""
-    spent = [_link_id(token), *session.get("spent_links", [])]
-    session["spent_links"] = spent[:SPENT_LINKS_KEPT]
+def _link_usable(token: str, purpose: str) -> bool:
+    """Ask before showing the form, so nobody types a new password only to hear the link is
+    dead; the accounts service judges again when the form is sent."""
+    return bool(current_app.rpc.call("accounts", "check_link", token, purpose))
 
 
 def _link_token() -> str:
@@ -163,9 +154,9 @@ def reset_password():
     token = _link_token()
     if not 10 <= len(token) <= 200:  # the shape of our links' tokens
         return _link_expired(BROKEN_LINK, 400)
-    if _link_id(token) in session.get("spent_links", []):
-        return _link_expired("This password reset link was already used. If you need to change "
-                             "your password again, ask for a new link.")
+    if request.method == "GET" and not _link_usable(token, "reset"):
+        return _link_expired("This password reset link has expired or was already used. Reset "
+                             "links last one hour: ask for a new one with “Forgot your password?”.")
     errors = {}
     if request.method == "POST":
         data, errors = _password_form_errors(ResetConfirmIn, token)
@@ -179,7 +170,6 @@ def reset_password():
             except Conflict as exc:  # e.g. a record's e-mail already has another account
                 errors = {"form": exc.message}
             else:
-                _remember_spent(token)
                 flash("Your password is changed. Log in with it.", "success")
                 return redirect(url_for("hub.login"))
     return (render_template("hub/reset_password.html", errors=errors, token=token),
@@ -192,10 +182,10 @@ def claim():
     token = _link_token()
     if not 10 <= len(token) <= 200:  # the shape of our links' tokens
         return _link_expired(BROKEN_LINK, 400)
-    if _link_id(token) in session.get("spent_links", []):
-        return _link_expired("This invitation link was already used: your Portal account is "
-                             "claimed. Log in with your e-mail address and password, or use "
-                             "“Forgot your password?” if you do not remember it.")
+    if request.method == "GET" and not _link_usable(token, "claim"):
+        return _link_expired("This invitation link has expired or was already used. Invitations "
+                             "last 7 days: use “Forgot your password?” on the Portal Login page to "
+                             "choose a password and unlock your Portal.")
     errors = {}
     if request.method == "POST":
         data, errors = _password_form_errors(ClaimIn, token)
@@ -212,7 +202,6 @@ def claim():
                 session.clear()  # a fresh session, logged in as the person who claimed
                 session["token"] = result["token"]
                 session.permanent = True
-                _remember_spent(token)
                 flash("Your Portal account is ready. Welcome to the Industry Hub!", "success")
                 return redirect(url_for("portal.dashboard"))
     return render_template("hub/claim.html", errors=errors, token=token), 400 if errors else 200

@@ -25,7 +25,7 @@ def _accounts(method: str, *args):
 def dashboard(principal):
     if principal.person_id is None and principal.is_staff:
         return redirect(url_for("staff.search"))  # staff see a person's Portal by acting for them
-    me = _accounts("get_me", own_person_id(principal))
+    me = _accounts("get_me", own_person_id(principal), actor(principal))
     inbox = current_app.rpc.call("notifications", "list_messages", own_person_id(principal))
     return render_template("portal/dashboard.html", me=me, unread=inbox["unread"])
 
@@ -85,7 +85,7 @@ def account(principal):
             raise Forbidden("This login has no contact details to change.")
         return _render_account(principal, None)
     person_id = own_person_id(principal)
-    me = _accounts("get_me", person_id)
+    me = _accounts("get_me", person_id, actor(principal))
     if request.method == "GET":
         return _render_account(principal, me)
 
@@ -138,5 +138,5 @@ def change_password(principal):
                   + (f" ({ended} other session{'s' if ended != 1 else ''} ended)." if ended else "."),
                   "success")
             return redirect(url_for("portal.account", _anchor="main"))  # the flash, not the form
-    me = _accounts("get_me", str(principal.person_id)) if principal.person_id else None
+    me = _accounts("get_me", str(principal.person_id), actor(principal)) if principal.person_id else None
     return _render_account(principal, me, password_errors=errors, status=400)

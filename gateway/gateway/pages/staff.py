@@ -74,6 +74,7 @@ def send_invitation(principal, person_id: uuid.UUID):
 @staff.post("/people/<uuid:person_id>/act")
 @require_page(*STAFF)
 def act_on_behalf(principal, person_id: uuid.UUID):
+    _accounts("start_acting", str(person_id), actor(staff_self(principal)))
     session["acting_for"] = str(person_id)
     return redirect(url_for("portal.dashboard"))
 

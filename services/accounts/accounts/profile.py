@@ -37,8 +37,12 @@ def locals_of(session: Session, person_id: uuid.UUID) -> set[str]:
     return set(session.scalars(sa.select(PersonLocal.local).where(PersonLocal.person_id == person_id)))
 
 
-def me(session: Session, person_id: uuid.UUID, config=None) -> MeOut:
+def me(session: Session, person_id: uuid.UUID, config=None, actor=None) -> MeOut:
+    """A person's own record (masked SSN included). Staff reading it on someone's behalf is
+    audited, like any staff read of an SSN."""
     person = _person(session, person_id)
+    if actor is not None and audit.as_actor(actor).on_behalf_of is not None:
+        audit.record(session, actor, "person.private_details_viewed", "person", person_id)
     account = session.scalar(sa.select(Account).where(Account.person_id == person_id))
     return MeOut(person_id=person.id, il_number=person.il_number, first_name=person.first_name,
                  last_name=person.last_name, date_of_birth=person.date_of_birth,
@@ -66,6 +70,15 @@ def get_person(session: Session, person_id: uuid.UUID, viewer: Principal, config
         if viewer.person_id != person_id:
             audit.record(session, viewer.actor(), "person.private_details_viewed", "person", person_id)
     return out
+
+
+def person_card(session: Session, person_id: uuid.UUID, viewer: Principal) -> dict:
+    """Name and IL number only (public facts), for staff to confirm whom they are helping."""
+    if not viewer.is_staff:
+        raise NotFound("No such person.")
+    person = _person(session, person_id)
+    return {"person_id": str(person.id), "il_number": person.il_number,
+            "first_name": person.first_name, "last_name": person.last_name}
 
 
 def update_profile(session: Session, person_id: uuid.UUID, patch: ProfilePatch, actor) -> list:

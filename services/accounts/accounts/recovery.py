@@ -44,6 +44,13 @@ def _redeem(session: Session, secret: str, purpose: str, expired_message: str) -
     return row
 
 
+def link_is_usable(session: Session, secret: str, purpose: str) -> bool:
+    """Whether a link would still work, without using it (pages check before asking for a
+    password, so nobody types one only to be told the link is dead)."""
+    row = session.get(OneTimeToken, digest(secret))
+    return row is not None and row.purpose == purpose and row.used_at is None and row.expires_at > now()
+
+
 def _strong_enough(password: str, person: Person | None, email: str | None) -> None:
     inputs = (email, person.first_name if person else None, person.last_name if person else None)
     problem = password_problem(password, tuple(i for i in inputs if i))

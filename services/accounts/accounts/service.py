@@ -10,7 +10,8 @@ from accounts.schemas import (ChangePasswordIn, ClaimIn, CreateAccountIn, Create
                               ResetRequestIn, SessionOut, StaffAccountIn)
 from common import config as hub_config
 from common.audit import as_actor
-from common.authz import as_principal, require_role
+from common import audit
+from common.authz import Principal, as_principal, require_role
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, parse_id, validated
 from common.events.notifications import EmailFailed
@@ -86,6 +87,10 @@ class AccountsService(StandardRpcs):
         self.db.commit()
         return {"person_id": person_id, "expires_at": event.expires_at}
 
+    @rpc(sensitive_arguments=("token",))
+    def check_link(self, token: str, purpose: str) -> bool:
+        return recovery.link_is_usable(self.db, token, purpose)
+
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.token", "payload.password"))
     def claim_account(self, payload: dict, actor: dict | None = None) -> dict:
         data = validated(ClaimIn, payload)
@@ -121,8 +126,26 @@ class AccountsService(StandardRpcs):
     # --- people --------------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_me(self, person_id: str) -> dict:
-        return profile.me(self.db, parse_id(person_id, "person"), self.config).model_dump(mode="json")
+    def get_me(self, person_id: str, actor: dict | None = None) -> dict:
+        me = profile.me(self.db, parse_id(person_id, "person"), self.config, actor)
+        self.db.commit()  # the audit entry when staff read it on someone's behalf
+        return me.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def person_card(self, person_id: str, viewer: dict) -> dict:
+        return profile.person_card(self.db, parse_id(person_id, "person"), as_principal(viewer))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def start_acting(self, person_id: str, actor: dict) -> dict:
+        """Staff begin helping a person (phone or counter): one audit entry for the visit."""
+        actor = as_actor(actor)
+        require_role(Principal(roles=actor.roles), "staff_reviewer", "staff_admin")
+        person_id = parse_id(person_id, "person")
+        card = profile.person_card(self.db, person_id, Principal(roles=actor.roles))
+        audit.record(self.db, actor.model_copy(update={"on_behalf_of": person_id}),
+                     "act_on_behalf.started", "person", person_id)
+        self.db.commit()
+        return card
 
     @rpc(expected_exceptions=EXPECTED)
     def update_me(self, person_id: str, payload: dict, actor: dict) -> dict:

@@ -25,6 +25,9 @@ class PersonRegistered(AccountsEvent):
     # "create_account" (self-service), "import" (migrated), "payroll", "employer_proof", "staff"
     origin: str = "create_account"
     has_account: bool = True
+    # the keyed blind index of the SSN (common.identity), never the SSN: rosters attaches payroll
+    # records held for that SSN to this person
+    ssn_index: str | None = None
 
 
 class ContactDetailsChanged(AccountsEvent):

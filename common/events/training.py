@@ -16,6 +16,8 @@ class Enrolled(TrainingEvent):
     enrollment_id: uuid.UUID
     person_id: uuid.UUID
     course_code: str
+    # questionnaire answers given when enrolling, e.g. {"supervisor": true} (HP1 or HP2)
+    answers: dict[str, bool] = {}
 
 
 class CourseCompleted(TrainingEvent):

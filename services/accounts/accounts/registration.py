@@ -82,7 +82,8 @@ def create_account(session: Session, data: CreateAccountIn, actor=None, config=N
     else:
         person = _new_person(session, data, "create_account", config)
         events = [PersonRegistered(person_id=person.id, il_number=person.il_number,
-                                   first_name=person.first_name, last_name=person.last_name),
+                                   first_name=person.first_name, last_name=person.last_name,
+                                   ssn_index=person.ssn_index),
                   contact_event(person)]
         action = "account.created"
     session.add(Account(person_id=person.id, email=data.email, password_hash=hash_password(data.password),
@@ -101,7 +102,7 @@ def create_person(session: Session, data: CreatePersonIn, actor, config=None):
     audit.record(session, actor, "person.created", "person", person.id, origin=data.origin)
     events = [PersonRegistered(person_id=person.id, il_number=person.il_number,
                                first_name=person.first_name, last_name=person.last_name,
-                               origin=data.origin, has_account=False)]
+                               origin=data.origin, has_account=False, ssn_index=person.ssn_index)]
     if person.email:
         events.append(contact_event(person))
     return person, events

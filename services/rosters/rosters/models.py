@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from common.db import make_base
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from common.db import UTCDateTime, make_base
 from common.projections import PersonDirectoryMixin
 
 Base = make_base()
@@ -9,3 +15,109 @@ Base = make_base()
 class Person(PersonDirectoryMixin, Base):
     """Everyone the rosters know of; public search reads names and IL numbers from here."""
     __tablename__ = "people"
+    # keyed blind index of the SSN (common.identity), to match payroll records; never the SSN
+    ssn_index: Mapped[str | None] = mapped_column(sa.String(64))
+    __table_args__ = (sa.UniqueConstraint("ssn_index", name="uq_people_ssn_index"),)
+
+
+class CatalogVersion(Base):
+    """One version of one local's rules (a catalog file), in force from `effective_on`."""
+    __tablename__ = "catalog_versions"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    local: Mapped[str] = mapped_column(sa.String(20), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    effective_on: Mapped[date] = mapped_column(sa.Date)
+    document: Mapped[str] = mapped_column(sa.Text)       # the validated file, as JSON
+    source: Mapped[str] = mapped_column(sa.String(200))  # the file it came from, or "staff"
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (sa.UniqueConstraint("local", "version"),)
+
+
+class ClassificationRecord(Base):
+    """A person's application for, and then membership of, one classification. The status
+    columns cache the engine's answer as of `status_as_of`; reads recompute as of today."""
+    __tablename__ = "classification_records"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.person_id"), index=True)
+    classification_code: Mapped[str] = mapped_column(sa.String(40), index=True)
+    local: Mapped[str] = mapped_column(sa.String(20), index=True)
+    applied_on: Mapped[date] = mapped_column(sa.Date)
+    placed_on: Mapped[date | None] = mapped_column(sa.Date)
+    group_started_on: Mapped[date | None] = mapped_column(sa.Date)
+    closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    closed_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(40), index=True)
+    status_as_of: Mapped[date] = mapped_column(sa.Date)
+    anticipated_advancement_on: Mapped[date | None] = mapped_column(sa.Date)
+    lapses_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (sa.UniqueConstraint("person_id", "classification_code"),)
+
+
+class WorkDay(Base):
+    """A day worked. Payroll records for an SSN nobody has yet are held (person_id null,
+    ssn_index set) and attached when that person appears."""
+    __tablename__ = "work_days"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.person_id"), index=True)
+    held_ssn_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    held_last_name: Mapped[str | None] = mapped_column(sa.String(100))
+    classification_code: Mapped[str] = mapped_column(sa.String(40))
+    work_date: Mapped[date] = mapped_column(sa.Date)
+    employer: Mapped[str] = mapped_column(sa.String(200))
+    production: Mapped[str | None] = mapped_column(sa.String(200))
+    hours: Mapped[float | None] = mapped_column(sa.Float)
+    union_contract: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # payroll | ip_submitted | employer_proof | staff
+    source: Mapped[str] = mapped_column(sa.String(20))
+    verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    verified_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    proof_document_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    payroll_client_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    # "<person id or held:ssn index>|<date>|<employer, lower case>|<classification>": the same
+    # day reported twice is one day
+    dedupe_key: Mapped[str] = mapped_column(sa.String(400), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (sa.Index("ix_work_days_person_class_date", "person_id", "classification_code", "work_date"),)
+
+
+class Completion(Base):
+    """A course completion, kept fresh from training events."""
+    __tablename__ = "completions"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    course_code: Mapped[str] = mapped_column(sa.String(20))
+    completed_on: Mapped[date] = mapped_column(sa.Date)
+    expires_on: Mapped[date | None] = mapped_column(sa.Date)
+    __table_args__ = (sa.UniqueConstraint("person_id", "course_code", "completed_on"),)
+
+
+class DocumentFact(Base):
+    """A document's review outcome, kept fresh from documents events (no file, no contents)."""
+    __tablename__ = "document_facts"
+    document_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    document_type: Mapped[str] = mapped_column(sa.String(60))
+    status: Mapped[str] = mapped_column(sa.String(20))   # approved | rejected | expired
+    approved_on: Mapped[date | None] = mapped_column(sa.Date)
+    expires_on: Mapped[date | None] = mapped_column(sa.Date)
+
+
+class Answer(Base):
+    """Questionnaire answers (e.g. supervisor → HP2), from training enrollments."""
+    __tablename__ = "answers"
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    question: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    answer: Mapped[bool] = mapped_column(sa.Boolean)
+
+
+class DeadlineNotice(Base):
+    """A deadline warning already published (60/30/7 days before and on the day), so the daily
+    sweep sends each one once."""
+    __tablename__ = "deadline_notices"
+    record_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("classification_records.id"), primary_key=True)
+    requirement: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    due_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    days_before: Mapped[int] = mapped_column(sa.Integer, primary_key=True)

@@ -72,9 +72,14 @@ def _anchors(record: Record, facts: Facts, placed_on: date | None) -> dict[str, 
     return {"placed": placed_on, "applied": record.applied_on, "training_eligible": eligible}
 
 
-def _checks(rules, record: Record, facts: Facts, on: date, anchors) -> list[tuple[object, Check]]:
-    return [(r, check(r, facts, record.classification, on, anchors)) for r in rules
+def _checks(rules, record: Record, facts: Facts, on: date, anchors, cache=None) -> list[tuple[object, Check]]:
+    return [(r, check(r, facts, record.classification, on, anchors, cache)) for r in rules
             if not isinstance(r, TimeInGroup)]
+
+
+def _cost(rule) -> int:
+    # placement search checks the cheap rules first and stops at the first unmet one
+    return {"document": 0, "course": 1, "questionnaire": 1}.get(rule.kind, 2)
 
 
 def _all_met(checks) -> bool:
@@ -89,10 +94,11 @@ def placement_date(record: Record, rules: Classification, facts: Facts, until: d
     candidates.update(d.on for d in facts.work_days)
     candidates.update(c.on for c in facts.completions)
     candidates.update(d.approved_on for d in facts.documents)
+    anchors = _anchors(record, facts, None)
+    ordered_rules = sorted((r for r in rules.application if not isinstance(r, TimeInGroup)), key=_cost)
+    cache: dict = {}
     for day in sorted(d for d in candidates if record.applied_on <= d <= until):
-        anchors = _anchors(record, facts, None)
-        checks = _checks(rules.application, record, facts, day, anchors)
-        if all(c.met for _, c in checks):
+        if all(check(r, facts, record.classification, day, anchors, cache).met for r in ordered_rules):
             return day
     return None
 
@@ -104,7 +110,8 @@ def compliance_timeline(record: Record, rules: Classification, facts: Facts, pla
     if until < placed_on:
         return []
     anchors = _anchors(record, facts, placed_on)
-    probe = _checks(rules.ongoing, record, facts, until, anchors)
+    cache: dict = {}
+    probe = _checks(rules.ongoing, record, facts, until, anchors, cache)
     breakpoints = {placed_on}
     for _, c in probe:
         breakpoints.update(d for d in c.changes_on if placed_on < d <= until)
@@ -112,7 +119,7 @@ def compliance_timeline(record: Record, rules: Classification, facts: Facts, pla
     ordered = sorted(breakpoints)
     for i, start in enumerate(ordered):
         end = ordered[i + 1] - timedelta(days=1) if i + 1 < len(ordered) else until
-        ok = _all_met(_checks(rules.ongoing, record, facts, start, anchors))
+        ok = _all_met(_checks(rules.ongoing, record, facts, start, anchors, cache))
         if intervals and intervals[-1].compliant == ok:
             intervals[-1].end = end
         else:

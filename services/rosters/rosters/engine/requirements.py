@@ -1,6 +1,7 @@
 """Whether one requirement is met on one date, with the numbers and dates that explain it."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -49,33 +50,45 @@ def _window(days: int) -> str:
     return f"the last {days} days"
 
 
-def check(rule, facts: Facts, classification: str, on: date, anchors: dict[str, date | None]) -> Check:
+def check(rule, facts: Facts, classification: str, on: date, anchors: dict[str, date | None],
+          cache: dict | None = None) -> Check:
+    """`cache` (one dict per evaluation) keeps the sorted work-day lists between the many dates
+    an evaluation checks; it must not outlive the facts it was filled from."""
+    cache = {} if cache is None else cache
     if isinstance(rule, WorkDays):
-        return _work_days(rule, facts, classification, on)
+        return _work_days(rule, facts, classification, on, cache)
     if isinstance(rule, Course):
         return _course(rule.code, rule.satisfied_by, rule.refresher_days, rule, facts, on, anchors)
     if isinstance(rule, Document):
-        return _document(rule, facts, on)
+        return _document(rule, facts, on, cache)
     if isinstance(rule, Questionnaire):
         return _questionnaire(rule, facts, on, anchors)
     if isinstance(rule, (AnyOf, AllOf)):
-        return _combined(rule, facts, classification, on, anchors)
+        return _combined(rule, facts, classification, on, anchors, cache)
     raise TypeError(f"{type(rule).__name__} is not checked on a date")  # time_in_group: timeline
 
 
-def _work_days(rule: WorkDays, facts: Facts, classification: str, on: date) -> Check:
-    counted_in = {classification, *rule.also_counts}
-    days = sorted({d.on for d in facts.work_days
-                   if d.verified and d.classification in counted_in and (d.union or not rule.union_only)
-                   and on - timedelta(days=rule.window_days) < d.on <= on}, reverse=True)
-    have = len(days)
+def _qualifying_days(rule: WorkDays, facts: Facts, classification: str, cache: dict):
+    key = ("work_days", classification, rule.also_counts, rule.union_only, rule.window_days)
+    if key not in cache:
+        counted_in = {classification, *rule.also_counts}
+        counted = sorted({d.on for d in facts.work_days if d.verified and d.classification in counted_in
+                          and (d.union or not rule.union_only)})
+        every_day = sorted({d.on for d in facts.work_days if d.classification in counted_in})
+        changes = tuple(sorted({*every_day, *(d + timedelta(days=rule.window_days) for d in every_day)}))
+        cache[key] = (counted, changes)
+    return cache[key]
+
+
+def _work_days(rule: WorkDays, facts: Facts, classification: str, on: date, cache: dict) -> Check:
+    counted, changes = _qualifying_days(rule, facts, classification, cache)
+    upto = bisect_right(counted, on)
+    have = upto - bisect_right(counted, on - timedelta(days=rule.window_days))
     numbers = {"have": have, "need": rule.days, "window_days": rule.window_days}
-    every_day = sorted({d.on for d in facts.work_days if d.classification in counted_in})
-    changes = tuple(sorted({*every_day, *(d + timedelta(days=rule.window_days) for d in every_day)}))
     window = _window(rule.window_days)
     if have >= rule.days:
         # the Nth most recent day leaves the window first: that is when the count drops below N
-        last = days[rule.days - 1] + timedelta(days=rule.window_days - 1)
+        last = counted[upto - rule.days] + timedelta(days=rule.window_days - 1)
         return Check(True, f"{have} of {rule.days} days in {window}", until=last, numbers=numbers,
                      changes_on=changes)
     short = rule.days - have
@@ -126,10 +139,13 @@ def _deadline(rule, anchors: dict[str, date | None]) -> date | None:
     return None
 
 
-def _document(rule: Document, facts: Facts, on: date) -> Check:
-    mine = [d for d in facts.documents if d.type == rule.type]
-    changes = tuple(sorted({d.approved_on for d in mine}
-                           | {d.expires_on + timedelta(days=1) for d in mine if d.expires_on}))
+def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
+    key = ("document", rule.type)
+    if key not in cache:
+        mine = [d for d in facts.documents if d.type == rule.type]
+        cache[key] = (mine, tuple(sorted({d.approved_on for d in mine}
+                                         | {d.expires_on + timedelta(days=1) for d in mine if d.expires_on})))
+    mine, changes = cache[key]
     valid = [d for d in mine if d.approved_on <= on and (d.expires_on is None or on <= d.expires_on)]
     if valid:
         best = max(valid, key=lambda d: d.expires_on or date.max)
@@ -154,8 +170,8 @@ def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors) -> Chec
     return _course(code, also, rule.refresher_days, rule, facts, on, anchors)
 
 
-def _combined(rule, facts: Facts, classification: str, on: date, anchors) -> Check:
-    parts = [check(r, facts, classification, on, anchors) for r in rule.rules]
+def _combined(rule, facts: Facts, classification: str, on: date, anchors, cache: dict) -> Check:
+    parts = [check(r, facts, classification, on, anchors, cache) for r in rule.rules]
     changes = tuple(sorted({d for p in parts for d in p.changes_on}))
     details = "; ".join(f"{label_of(r)}: {p.detail}" for r, p in zip(rule.rules, parts))
     if isinstance(rule, AnyOf):

@@ -72,8 +72,9 @@ def test_journey_1_new_grip_goes_from_not_training_eligible_to_placed():
                   answers=facts.answers)
     placed = evaluate(record, GRIP, facts, D(2025, 3, 1))
     assert placed.placed_on == D(2025, 2, 4)  # the 30th day
-    assert placed.status == "approaching_deadline"  # course B is due 90 days after placement
+    assert placed.status == "compliant"  # course B is due 90 days after placement: not yet close
     assert row(placed, "course").state == "due" and row(placed, "course").due_on == D(2025, 5, 5)
+    assert evaluate(record, GRIP, facts, D(2025, 4, 10)).status == "approaching_deadline"
 
 
 def test_a_course_due_after_placement_lapses_the_record_when_missed():

@@ -178,8 +178,9 @@ def evaluate(record: Record, rules: Classification, facts: Facts, as_of: date,
         result.lapses_on = min(lapse_candidates, default=None) if compliant else None
         if not compliant:
             result.status = "not_compliant"
-        elif any(row.state == "due" for row in result.rows):
-            result.status = "approaching_deadline"
+        elif any(row.state == "due" and row.due_on and row.due_on <= as_of + timedelta(days=warning_days)
+                 for row in result.rows):
+            result.status = "approaching_deadline"  # only inside the warning window (SPEC §3)
         else:
             result.status = "compliant"
         for rule in rules.ongoing:

@@ -1,7 +1,7 @@
 """The catalog's rules as data (SPEC §2): requirement kinds and how they combine.
 
 Rules are written in YAML under rosters/catalog/ (one file per local) and validated with these
-models; a malformed file is refused with the file and the field named (rosters.catalog).
+models; a malformed file is refused with the file and the field named (rosters.catalog_loader).
 """
 from __future__ import annotations
 
@@ -26,12 +26,15 @@ class WorkDays(Rule):
     also_counts: tuple[str, ...] = ()
 
 
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
 class Course(Rule):
     """A course completed (and, with a refresher period, completed again before it lapses)."""
     kind: Literal["course"] = "course"
-    code: str
+    code: Code
     # any of these completions satisfies the rule (e.g. HP2 also satisfies an HP1 requirement)
-    satisfied_by: tuple[str, ...] = ()
+    satisfied_by: tuple[Code, ...] = ()
     refresher_days: int | None = Field(None, gt=0)
     # the course is due this many days after the anchor (e.g. 90 days after becoming active)
     due_days_after: int | None = Field(None, gt=0)
@@ -41,7 +44,7 @@ class Course(Rule):
 class Document(Rule):
     """A document of this type, approved by staff and not expired."""
     kind: Literal["document"] = "document"
-    type: str
+    type: Code
 
 
 class TimeInGroup(Rule):
@@ -61,10 +64,12 @@ class TimeInGroup(Rule):
 class Questionnaire(Rule):
     """A short questionnaire picks which course applies (supervisor → HP2, otherwise HP1)."""
     kind: Literal["questionnaire"] = "questionnaire"
-    question: str                      # the answer's key, e.g. "supervisor"
-    if_yes: str                        # course code when the answer is yes
-    if_no: str
+    question: Code                     # the answer's key, e.g. "supervisor"
+    if_yes: Code                       # course code when the answer is yes
+    if_no: Code
     refresher_days: int | None = Field(None, gt=0)
+    due_days_after: int | None = Field(None, gt=0)
+    anchor: Literal["placed", "training_eligible", "applied"] = "placed"
 
 
 class AnyOf(Rule):
@@ -84,7 +89,7 @@ AllOf.model_rebuild()
 
 
 class Classification(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
     code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9\-]{1,39}$")
     name: str                              # "Teamsters, Local #399 (Driver Group 3)"
     local: str                             # "399"
@@ -92,6 +97,8 @@ class Classification(BaseModel):
     group: int | None = None               # 3, 2, 1 for grouped classifications
     advances_to: str | None = None         # the classification of the next group
     illustrative: bool = True              # figures are defaults, not from a contract text
+    # "advancement_only": reached by advancing from the group below, never by applying
+    entry: Literal["apply", "advancement_only"] = "apply"
     # to be placed on the roster (or, for a training list, to be listed as trained)
     application: tuple[Requirement, ...] = ()
     # to stay compliant once placed; days out of compliance suspend and delay advancement
@@ -108,7 +115,7 @@ class Classification(BaseModel):
 
 
 class Local(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
     code: str                              # "399"
     name: str                              # "Teamsters Local #399"
     union: str                             # "Teamsters", "IATSE", "The Animation Guild"

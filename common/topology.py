@@ -57,6 +57,16 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("accounts", "notifications", "email_failed"),
     Subscription("accounts", "rosters", "application_started"),
     Subscription("accounts", "rosters", "placed_on_roster"),
+    Subscription("rosters", "documents", "document_reviewed"),
+    Subscription("rosters", "documents", "document_expired"),
+    Subscription("rosters", "training", "course_completed"),
+    Subscription("rosters", "training", "completion_expired"),
+    Subscription("rosters", "training", "enrolled"),
+    Subscription("notifications", "rosters", "placed_on_roster"),
+    Subscription("notifications", "rosters", "suspended"),
+    Subscription("notifications", "rosters", "reinstated"),
+    Subscription("notifications", "rosters", "group_advanced"),
+    Subscription("notifications", "rosters", "deadline_approaching"),
 )
 
 

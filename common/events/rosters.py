@@ -40,6 +40,7 @@ class PlacedOnRoster(RostersEvent):
     classification_code: str
     placed_on: date
     local: str | None = None
+    classification_name: str | None = None  # for the person's message, e.g. "IATSE, Local #80 (Grip)"
 
 
 class Suspended(RostersEvent):
@@ -48,6 +49,8 @@ class Suspended(RostersEvent):
     classification_code: str
     reason: str
     as_of: date
+    classification_name: str | None = None
+    requirements: list[str] = []  # the labels of the requirements no longer met
 
 
 class Reinstated(RostersEvent):
@@ -55,6 +58,7 @@ class Reinstated(RostersEvent):
     person_id: uuid.UUID
     classification_code: str
     as_of: date
+    classification_name: str | None = None
 
 
 class GroupAdvanced(RostersEvent):
@@ -63,6 +67,8 @@ class GroupAdvanced(RostersEvent):
     from_classification_code: str
     to_classification_code: str
     as_of: date
+    from_classification_name: str | None = None
+    to_classification_name: str | None = None
 
 
 class DeadlineApproaching(RostersEvent):
@@ -72,3 +78,4 @@ class DeadlineApproaching(RostersEvent):
     requirement: str
     due_on: date
     days_left: int
+    classification_name: str | None = None

@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # per client address; accounts adds its own per-account login throttling
         RATELIMIT_CREATE_ACCOUNT=hub_config.setting("HUB_RATELIMIT_CREATE_ACCOUNT", "10 per hour"),
         RATELIMIT_LOGIN=hub_config.setting("HUB_RATELIMIT_LOGIN", "20 per minute"),
+        RATELIMIT_SEARCH=hub_config.setting("HUB_RATELIMIT_SEARCH", "60 per minute"),  # public search
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.config.from_prefixed_env("HUB_FLASK")

@@ -294,6 +294,8 @@ def test_acting_on_behalf_shows_who_is_being_helped_with_one_look_up(client, fak
     fake_rpc.answer("accounts", "get_me", {**ME, "person_id": OTHER_PERSON, "first_name": "Robin",
                                            "last_name": "Dolly", "il_number": "5550001112"})
     fake_rpc.answer("notifications", "list_messages", {"messages": [], "unread": 0})
+    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [],
+                                                      "pending": [], "closed": []})
 
     started = client.post(f"/staff/people/{OTHER_PERSON}/act")
     fake_rpc.calls.clear()

@@ -203,3 +203,19 @@ def test_journey_6_deadline_window_then_lapse(as_of, status):
     assert evaluation.status == status
     if status != "not_compliant":
         assert evaluation.lapses_on == D(2024, 7, 1)
+
+
+def test_a_stored_placement_does_not_reach_back_before_its_date():
+    record = Record("80-GRIP", applied_on=D(2025, 1, 1), placed_on=D(2025, 3, 1))
+    facts = Facts(completions=(Completion("HP1", D(2025, 2, 1)),), answers={"supervisor": False})
+    before = evaluate(record, GRIP, facts, D(2025, 2, 1))
+    assert before.placed_on is None and before.status.startswith("in_progress")
+
+
+def test_days_out_of_compliance_are_counted_from_the_group_start_even_inside_an_earlier_lapse():
+    from rosters.engine.evaluate import Interval, advancement_date
+    from rosters.engine.rules import TimeInGroup
+
+    timeline = [Interval(D(2024, 1, 1), D(2024, 1, 20), False), Interval(D(2024, 1, 21), D(2024, 6, 1), True)]
+    # the group started on the 11th while the person was out of compliance until the 20th: 10 days lost
+    assert advancement_date(TimeInGroup(days=100), D(2024, 1, 11), timeline) == D(2024, 1, 11) + timedelta(days=110)

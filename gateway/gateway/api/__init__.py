@@ -25,4 +25,4 @@ def created(body: dict):
 
 
 # Importing the modules registers their routes on `api`.
-from gateway.api import accounts, admin, messages, meta, people  # noqa: E402,F401
+from gateway.api import accounts, admin, messages, meta, people, rosters, search  # noqa: E402,F401

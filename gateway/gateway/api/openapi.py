@@ -85,8 +85,9 @@ def openapi_document(version: str) -> dict:
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         if op.auth:
             entry["security"] = [{"bearer": []}]
-        entry.update(op.extra)
+        entry.update({key: value for key, value in op.extra.items() if key != "parameters"})
         openapi_path, parameters = _path_and_parameters(op.path)
+        parameters.extend(op.extra.get("parameters", ()))
         if op.auth:
             parameters.append(ACT_FOR_HEADER)
         if parameters:

@@ -8,9 +8,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from accounts.schemas import ClaimIn, CreateAccountIn, LogInIn, ResetConfirmIn, ResetRequestIn
 from common.errors import Conflict, HubError, LinkExpired, TooManyRequests, Unauthorized, ValidationFailed
 from gateway.api.accounts import RESET_ANSWER
+from gateway.api.search import search_roster
 from gateway.auth import actor, client_ip
 from gateway.limits import limiter
 from gateway.pages.forms import validate_form
+from rosters.engine.evaluate import LABELS
+from rosters.search import MAX_PAGE, SearchCriteria
 
 hub = Blueprint("hub", __name__)
 
@@ -36,6 +39,58 @@ def _start_session(email: str, password: str) -> None:
 @hub.get("/")
 def home():
     return render_template("hub/home.html")
+
+
+# --- public roster search ------------------------------------------------------------------------
+
+SEARCH_FIELDS = ("last_name", "first_name", "ssn", "il_number", "classification", "local")
+STATUS_OF_LABEL = {label: code for code, label in LABELS.items()}
+
+
+def _search_choices() -> tuple[list, list]:
+    """Classifications (grouped by local) and locals for the form's lists; empty when the rosters
+    service cannot say, and the form then takes typed codes."""
+    try:
+        catalog = current_app.rpc.call("rosters", "list_classifications")
+    except HubError:
+        return [], []
+    locals_ = {}
+    for c in catalog:
+        locals_.setdefault(c["local"], c["local_name"])
+    grouped: dict = {}
+    for c in sorted(catalog, key=lambda c: (c["local_name"], c["name"])):
+        grouped.setdefault(c["local_name"], []).append(c)
+    return list(grouped.items()), sorted(locals_.items(), key=lambda item: item[1])
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return min(max(int(raw or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+@hub.route("/search", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SEARCH"], methods=["POST"])
+def search():
+    """Search the public records without logging in. POST, so an SSN never lands in a URL, and
+    the SSN is never written back into the page."""
+    errors, values, found = {}, {}, None
+    if request.method == "POST":
+        values = {field: request.form.get(field, "").strip() for field in SEARCH_FIELDS}
+        data, errors = validate_form(SearchCriteria, {**values, "page": _page_number(request.form.get("page"))})
+        if data is not None:
+            try:
+                found = search_roster(data)
+            except ValidationFailed as exc:
+                errors = {"form": exc.message}
+            except HubError as exc:
+                errors = {"form": f"The search is not available right now. {exc.message}"}
+        values.pop("ssn", None)  # never echo an SSN back into a page
+    classifications, locals_ = _search_choices()
+    return render_template("hub/search.html", errors=errors, values=values, found=found,
+                           classifications=classifications, locals_=locals_,
+                           status_of_label=STATUS_OF_LABEL), 400 if errors else 200
 
 
 @hub.route("/login", methods=["GET", "POST"])

@@ -1,12 +1,14 @@
 """The Portal: what a logged-in Industry Professional sees (or staff acting on their behalf)."""
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from accounts.schemas import ChangePasswordIn, ProfilePatch
-from common.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from common.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized, ValidationFailed
 from gateway.auth import actor, own_person_id, require_page
 from gateway.pages.forms import validate_form
 
@@ -20,14 +22,153 @@ def _accounts(method: str, *args):
     return current_app.rpc.call("accounts", method, *args)
 
 
+def _rosters(method: str, *args):
+    return current_app.rpc.call("rosters", method, *args)
+
+
+# --- dates and statuses as the pages show them -----------------------------------------------------
+
+@portal.app_template_filter("usdate")
+def usdate(value) -> str:
+    """'2024-05-30' (or a date) → '05/30/2024', the way the Portal writes dates."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return f"{value:%m/%d/%Y}"
+
+
+# status code → (icon, colour class); the label itself always comes from the rosters service
+STATUS_LOOK = {
+    "compliant": ("\u2713", "ok"),                          # green check
+    "approaching_deadline": ("!", "warn"),                  # amber
+    "not_compliant": ("\u00d7", "bad"),                     # red
+    "in_progress_not_training_eligible": ("\u2026", "progress"),  # grey
+    "in_progress_training_eligible": ("\u2026", "progress"),
+    "pending_advancement": ("\u2191", "pending"),           # yellow: advancing toward it
+    "closed": ("\u2013", "closed"),
+}
+
+
+@portal.app_template_global("status_look")
+def status_look(status: str) -> tuple[str, str]:
+    return STATUS_LOOK.get(status, ("\u2022", "progress"))
+
+
+TABS = (("work_experience", "Work Experience"), ("training", "Training"),
+        ("documents", "Required Documents"), ("other", "Other Requirements"))
+TAB_NAMES = dict(TABS)
+
+
+# --- the dashboard ---------------------------------------------------------------------------------
+
 @portal.get("")
 @require_page()
 def dashboard(principal):
     if principal.person_id is None and principal.is_staff:
         return redirect(url_for("staff.search"))  # staff see a person's Portal by acting for them
-    me = _accounts("get_me", own_person_id(principal), actor(principal))
-    inbox = current_app.rpc.call("notifications", "list_messages", own_person_id(principal))
-    return render_template("portal/dashboard.html", me=me, unread=inbox["unread"])
+    person_id = own_person_id(principal)
+    me = _accounts("get_me", person_id, actor(principal))
+    # The rest of the dashboard still shows when one part of the Hub cannot answer: each
+    # section says so in its own place.
+    mine, rosters_error = None, None
+    try:
+        mine = _rosters("my_classifications", person_id)
+    except HubError as exc:
+        rosters_error = exc.message
+    unread, inbox_error = None, None
+    try:
+        unread = current_app.rpc.call("notifications", "list_messages", person_id)["unread"]
+    except HubError as exc:
+        inbox_error = exc.message
+    return render_template("portal/dashboard.html", me=me, mine=mine, rosters_error=rosters_error,
+                           unread=unread, inbox_error=inbox_error)
+
+
+@portal.get("/classifications/<code>")
+@require_page()
+def classification(principal, code: str):
+    record = _rosters("my_classification", own_person_id(principal), code)
+    tab = request.args.get("tab", "")
+    if tab not in TAB_NAMES:
+        tab = TABS[0][0]
+    counts = {}
+    for key, _ in TABS:
+        rows = [row for row in record["rows"] if row["tab"] == key]
+        counts[key] = (sum(1 for row in rows if row["state"] == "met"), len(rows))
+    rows = [row for row in record["rows"] if row["tab"] == tab]
+    return render_template("portal/classification.html", record=record, tab=tab, tabs=TABS,
+                           tab_names=TAB_NAMES, counts=counts, rows=rows,
+                           upgrade_path=_upgrade_path(record))
+
+
+def _upgrade_path(record: dict) -> str | None:
+    """Seed 002's explanation under a time-in-group row: what advancing takes."""
+    row = next((r for r in record["rows"] if r["kind"] == "time_in_group"), None)
+    if row is None:
+        return None
+    period = re.match(r"^(\d+) (Years?|Days?) Active", row["label"])
+    length = f"{period.group(1)} {period.group(2).lower()}" if period else "the required time"
+    roster = "the IER" if record.get("roster") == "IER" else "the roster"
+    group = record.get("group")
+    if group:
+        # groups count down as people advance: Group 3 → Group 2 → Group 1
+        return (f"Upgrade Path: advancing to Group {group} requires {length} of being active on "
+                f"{roster} in Group {group + 1} and in compliance with all requirements. (Any days "
+                "not in compliance are not counted toward advancing in grouping.)")
+    return (f"Upgrade Path: advancing requires {length} of being active on {roster} in your "
+            "current group and in compliance with all requirements. (Any days not in compliance "
+            "are not counted toward advancing in grouping.)")
+
+
+# --- applying for a new classification -------------------------------------------------------------
+
+@portal.get("/apply")
+@require_page()
+def apply_list(principal):
+    person_id = own_person_id(principal)
+    catalog = _rosters("list_classifications")
+    mine = _rosters("my_classifications", person_id)
+    held = {r["classification_code"] for r in mine["records"] + mine["pending"]}
+    locals_: dict = {}
+    # within a local, grouped classifications from the entry group (3) up
+    for c in sorted(catalog, key=lambda c: (c["local_name"], -(c.get("group") or 0), c["name"])):
+        locals_.setdefault((c["local"], c["local_name"]), []).append(c)
+    return render_template("portal/apply.html", locals_=locals_, held=held,
+                           open_local=request.args.get("local"))
+
+
+@portal.post("/apply")
+@require_page()
+def apply(principal):
+    code = request.form.get("classification_code", "").strip()
+    if not code:
+        flash("Choose a classification to apply for.", "error")
+        return redirect(url_for("portal.apply_list"))
+    try:
+        record = _rosters("apply", own_person_id(principal), code, actor(principal))
+    except (Conflict, ValidationFailed, NotFound) as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("portal.apply_list", _anchor="main"))
+    flash(f"You applied for {record['name']}. Here is what you need to do next.", "success")
+    return redirect(url_for("portal.classification", code=record["classification_code"]))
+
+
+# --- work experience -------------------------------------------------------------------------------
+
+WORK_SOURCES = {"payroll": "Payroll report", "ip_submitted": "Submitted by you",
+                "employer_proof": "Employer's proof", "staff": "Contract Services"}
+
+
+@portal.get("/work-experience")
+@require_page()
+def work_experience(principal):
+    work = _rosters("my_work_experience", own_person_id(principal))
+    days = sorted(work["days"], key=lambda d: d["work_date"], reverse=True)
+    return render_template("portal/work_experience.html", work=work, days=days, sources=WORK_SOURCES)
 
 
 @portal.get("/messages")

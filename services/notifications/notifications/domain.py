@@ -11,6 +11,7 @@ from common.errors import NotFound
 from common.events.accounts import (ContactDetailsChanged, InvitationSent, PasswordResetRequested,
                                     PersonRegistered)
 from common.events.notifications import MessageCreated
+from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
 from notifications.models import Message, OutgoingEmail, Recipient
 from notifications.schemas import MessageOut, MessagesOut
 
@@ -130,3 +131,66 @@ def mark_read(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> 
         raise NotFound("No such message.")
     if message.read_at is None:
         message.read_at = now()
+
+
+# --- roster news (rosters.* events): each a Message Center entry, also e-mailed ----------------
+
+SIGN_OFF = "\n\nLog into your Portal to see every requirement and what to do next.\n\nContract Services"
+
+
+def _hello(session: Session, person_id: uuid.UUID) -> str:
+    return f"Hello {first_name_of(session, person_id) or 'there'},\n\n"
+
+
+def _long_date(day) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def placed_on_roster(session: Session, event: PlacedOnRoster):
+    name = event.classification_name or event.classification_code
+    body = (_hello(session, event.person_id)
+            + f"Congratulations! You are placed on the roster as {name}, as of "
+              f"{_long_date(event.placed_on)}. To stay on it, keep every ongoing requirement met; "
+              "we will remind you before anything is due." + SIGN_OFF)
+    return post_message(session, event.person_id, "roster", "You are placed on the roster", body)
+
+
+def suspended(session: Session, event: Suspended):
+    name = event.classification_name or event.classification_code
+    body = (_hello(session, event.person_id)
+            + f"Your {name} record is Not Compliant as of {_long_date(event.as_of)}, so you are "
+              f"suspended from the roster until this is resolved: {event.reason}.\n\nDays out of "
+              "compliance do not count toward advancing in grouping." + SIGN_OFF)
+    return post_message(session, event.person_id, "roster", f"Not Compliant: {name}", body)
+
+
+def reinstated(session: Session, event: Reinstated):
+    name = event.classification_name or event.classification_code
+    body = (_hello(session, event.person_id)
+            + f"Your {name} record is Compliant again as of {_long_date(event.as_of)}: you are back "
+              "on the roster." + SIGN_OFF)
+    return post_message(session, event.person_id, "roster", f"Compliant again: {name}", body)
+
+
+def group_advanced(session: Session, event: GroupAdvanced):
+    to_name = event.to_classification_name or event.to_classification_code
+    from_name = event.from_classification_name or event.from_classification_code
+    body = (_hello(session, event.person_id)
+            + f"Congratulations! On {_long_date(event.as_of)} you advanced from {from_name} to "
+              f"{to_name}." + SIGN_OFF)
+    return post_message(session, event.person_id, "roster", f"You advanced to {to_name}", body)
+
+
+def deadline_approaching(session: Session, event: DeadlineApproaching):
+    name = event.classification_name or event.classification_code
+    when = _long_date(event.due_on)
+    if event.days_left <= 0:
+        subject = f"Due today: {event.requirement}"
+        lead = f"Today, {when}, is the deadline for “{event.requirement}” ({name})."
+    else:
+        days = f"{event.days_left} day{'s' if event.days_left != 1 else ''}"
+        subject = f"Due in {days}: {event.requirement}"
+        lead = f"“{event.requirement}” ({name}) is due on {when}, in {days}."
+    body = (_hello(session, event.person_id) + lead + " If it lapses, your record becomes Not "
+            "Compliant and you are suspended from the roster." + SIGN_OFF)
+    return post_message(session, event.person_id, "deadline", subject[:200], body, deadline=event.due_on)

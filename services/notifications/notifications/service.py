@@ -9,6 +9,7 @@ from common.db import Database
 from common.errors import EXPECTED_ERRORS, parse_id
 from common.events.accounts import (AccountClaimed, ContactDetailsChanged, InvitationSent,
                                     PasswordResetRequested, PersonRegistered)
+from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
@@ -81,3 +82,35 @@ class NotificationsService(StandardRpcs):
             return
         domain.record_contact(self.db, event)
         self.db.commit()
+
+    # --- roster news: a message, also e-mailed -------------------------------------------------
+
+    def _roster_news(self, event, consumer: str, compose) -> None:
+        if not first_delivery(self.db, event, f"notifications.{consumer}"):
+            return
+        _, created = compose(self.db, event)
+        self.publish(created)
+        self.db.commit()
+
+    @event_handler("rosters", "placed_on_roster")
+    def handle_placed_on_roster(self, payload: dict) -> None:
+        self._roster_news(PlacedOnRoster.model_validate(payload), "handle_placed_on_roster",
+                          domain.placed_on_roster)
+
+    @event_handler("rosters", "suspended")
+    def handle_suspended(self, payload: dict) -> None:
+        self._roster_news(Suspended.model_validate(payload), "handle_suspended", domain.suspended)
+
+    @event_handler("rosters", "reinstated")
+    def handle_reinstated(self, payload: dict) -> None:
+        self._roster_news(Reinstated.model_validate(payload), "handle_reinstated", domain.reinstated)
+
+    @event_handler("rosters", "group_advanced")
+    def handle_group_advanced(self, payload: dict) -> None:
+        self._roster_news(GroupAdvanced.model_validate(payload), "handle_group_advanced",
+                          domain.group_advanced)
+
+    @event_handler("rosters", "deadline_approaching")
+    def handle_deadline_approaching(self, payload: dict) -> None:
+        self._roster_news(DeadlineApproaching.model_validate(payload), "handle_deadline_approaching",
+                          domain.deadline_approaching)

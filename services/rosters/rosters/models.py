@@ -121,3 +121,13 @@ class DeadlineNotice(Base):
     requirement: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     due_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     days_before: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+
+
+class SweepRun(Base):
+    """The daily sweep of one day: the replica that inserts the row runs it, so a sweep runs
+    once a day however many replicas check. `finished_at` stays empty if it died part-way."""
+    __tablename__ = "sweep_runs"
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[str | None] = mapped_column(sa.Text)

@@ -88,8 +88,8 @@ def _all_met(checks) -> bool:
 
 def placement_date(record: Record, rules: Classification, facts: Facts, until: date) -> date | None:
     """The first day every application requirement was met (the placement), or None yet."""
-    if record.placed_on:
-        return record.placed_on
+    if record.placed_on:  # stored when placement happened; before that day, not yet placed
+        return record.placed_on if record.placed_on <= until else None
     candidates = {record.applied_on}
     candidates.update(d.on for d in facts.work_days)
     candidates.update(c.on for c in facts.completions)
@@ -139,7 +139,8 @@ def advancement_date(rule: TimeInGroup, group_start: date, timeline: list[Interv
     (seed 002: days suspended do not count toward advancing). Compliance after the timeline
     is assumed — the date moves if that turns out false."""
     required_end = _add_years(group_start, rule.years) if rule.years else group_start + timedelta(days=rule.days)
-    lost = sum(i.days for i in timeline if not i.compliant and i.start >= group_start)
+    lost = sum((i.end - max(i.start, group_start)).days + 1
+               for i in timeline if not i.compliant and i.end >= group_start)
     return required_end + timedelta(days=lost)
 
 

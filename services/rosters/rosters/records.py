@@ -1,0 +1,213 @@
+"""Re-evaluating classification records: the engine decides, this stores its answer in the status
+columns and publishes what changed (placement, suspension, reinstatement, advancement in
+grouping, deadline warnings), in the caller's transaction (the outbox)."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from common import audit
+from common.audit import Actor
+from common.events import Event
+from common.events.rosters import (DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated,
+                                   StatusChanged, Suspended)
+from rosters.clock import now
+from rosters.engine.evaluate import Evaluation, evaluate
+from rosters.engine.facts import Facts
+from rosters.facts_store import as_engine_record, chunks, facts_for_people, records_of_people
+from rosters.models import ClassificationRecord, DeadlineNotice
+from rosters.rulebook import classification_or_none
+
+log = logging.getLogger(__name__)
+
+COMPLIANT = frozenset({"compliant", "approaching_deadline"})
+NOT_COMPLIANT = "not_compliant"
+# deadline warnings: 60, 30 and 7 days before, and on the day (SPEC §4 journey 6)
+NOTICE_DAYS = (0, 7, 30, 60)
+RECORD_LAPSE = "Roster compliance"
+
+
+@dataclass
+class Tally:
+    evaluated: int = 0
+    placed: int = 0
+    suspended: int = 0
+    reinstated: int = 0
+    advanced: int = 0
+    warnings: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def notice_step(days_left: int) -> int | None:
+    """Which warning is due `days_left` days before a deadline: the nearest one not yet passed,
+    so a deadline first seen 5 days out gets the 7-day warning, not all three."""
+    if days_left < 0:
+        return None
+    return min((step for step in NOTICE_DAYS if days_left <= step), default=None)
+
+
+class Reevaluation:
+    """One pass over some people's open records as of one date; counts what happened."""
+
+    def __init__(self, session: Session, catalog, publish: Callable[[Event], None], as_of: date,
+                 actor=None):
+        self.session, self.catalog, self.publish, self.as_of = session, catalog, publish, as_of
+        self.actor = actor or Actor.system()  # whose write set this off (a review, a payroll batch…)
+        self.tally = Tally()
+        self._sent: set[tuple] = set()
+
+    def people(self, person_ids: Iterable[uuid.UUID]) -> Tally:
+        for batch in chunks(list(dict.fromkeys(person_ids))):
+            records = records_of_people(self.session, batch, for_update=True)
+            if not records:
+                continue
+            facts = facts_for_people(self.session, records)
+            self._load_notices([r.id for rs in records.values() for r in rs])
+            for person_id, person_records in records.items():
+                for record in person_records:
+                    self.record(record, facts[person_id])
+        return self.tally
+
+    def record(self, record: ClassificationRecord, facts: Facts) -> Evaluation | None:
+        rules = classification_or_none(self.catalog, record.classification_code, self.as_of)
+        if rules is None:
+            log.warning("classification %s is not in the catalog on %s; record %s left as it is",
+                        record.classification_code, self.as_of, record.id)
+            return None
+        result = evaluate(as_engine_record(record), rules, facts, self.as_of)
+        self.tally.evaluated += 1
+        if result.placed_on and record.placed_on is None:
+            self._place(record, rules, result.placed_on)
+        self._store(record, rules, result)
+        if result.status != "closed":
+            self._warn(record, rules, result)
+        if (record.placed_on and rules.advances_to and result.anticipated_advancement_on
+                and result.anticipated_advancement_on <= self.as_of):
+            self._advance(record, rules, facts, result.anticipated_advancement_on)
+        return result
+
+    # --- transitions ---------------------------------------------------------------------------
+
+    def _place(self, record: ClassificationRecord, rules, placed_on: date) -> None:
+        record.placed_on = placed_on
+        if rules.group is not None and record.group_started_on is None:
+            record.group_started_on = placed_on
+        self.publish(PlacedOnRoster(person_id=record.person_id, classification_code=rules.code,
+                                    placed_on=placed_on, local=rules.local, classification_name=rules.name))
+        self._audit("record.placed", record, placed_on=placed_on)
+        self.tally.placed += 1
+
+    def _store(self, record: ClassificationRecord, rules, result: Evaluation) -> None:
+        old, new = record.status or None, result.status
+        record.status = new
+        record.status_as_of = self.as_of
+        record.anticipated_advancement_on = result.anticipated_advancement_on
+        record.lapses_on = result.lapses_on
+        record.updated_at = now()
+        if old == new:
+            return
+        self.publish(StatusChanged(person_id=record.person_id, classification_code=rules.code,
+                                   old_status=old, new_status=new, as_of=self.as_of))
+        if new == NOT_COMPLIANT:
+            unmet = [row.label for row in result.rows if row.state == "unmet"]
+            self.publish(Suspended(person_id=record.person_id, classification_code=rules.code,
+                                   reason="; ".join(unmet) or "A requirement is not met",
+                                   as_of=self.as_of, classification_name=rules.name,
+                                   requirements=unmet))
+            self._audit("record.suspended", record, unmet=unmet)
+            self.tally.suspended += 1
+        elif old == NOT_COMPLIANT and new in COMPLIANT:
+            self.publish(Reinstated(person_id=record.person_id, classification_code=rules.code,
+                                    as_of=self.as_of, classification_name=rules.name))
+            self._audit("record.reinstated", record)
+            self.tally.reinstated += 1
+
+    def _advance(self, record: ClassificationRecord, rules, facts: Facts, on: date) -> None:
+        """Seed 002: on the Anticipated Advancement Date the person moves up a group, placed."""
+        next_rules = classification_or_none(self.catalog, rules.advances_to, on)
+        if next_rules is None:
+            log.error("%s advances to %s, which the catalog does not have on %s",
+                      rules.code, rules.advances_to, on)
+            return
+        record.closed_on = on
+        record.closed_reason = f"advanced to {next_rules.name}"
+        self._store_closed(record, rules)
+        following = self.session.scalar(sa.select(ClassificationRecord).where(
+            ClassificationRecord.person_id == record.person_id,
+            ClassificationRecord.classification_code == next_rules.code))
+        if following is None:
+            following = ClassificationRecord(
+                id=uuid.uuid4(), person_id=record.person_id, classification_code=next_rules.code,
+                local=next_rules.local, applied_on=on, status="pending_advancement",
+                status_as_of=self.as_of, updated_at=now())
+            self.session.add(following)
+        else:  # applied for directly, or left earlier: this advancement places it
+            following.applied_on = min(following.applied_on, on)
+            following.closed_on = following.closed_reason = None
+        following.placed_on = following.group_started_on = on
+        self.publish(GroupAdvanced(person_id=record.person_id, from_classification_code=rules.code,
+                                   to_classification_code=next_rules.code, as_of=on,
+                                   from_classification_name=rules.name,
+                                   to_classification_name=next_rules.name))
+        self._audit("record.advanced", record, to_classification_code=next_rules.code, on=on)
+        self.tally.advanced += 1
+        self.session.flush()
+        self._load_notices([following.id])
+        self.record(following, facts)
+
+    def _audit(self, action: str, record: ClassificationRecord, **details) -> None:
+        audit.record(self.session, self.actor, action, "classification_record", record.id,
+                     person_id=record.person_id, classification_code=record.classification_code,
+                     as_of=self.as_of, **details)
+
+    def _store_closed(self, record: ClassificationRecord, rules) -> None:
+        old = record.status
+        record.status = "closed"
+        record.anticipated_advancement_on = record.lapses_on = None
+        record.status_as_of = self.as_of
+        record.updated_at = now()
+        self.publish(StatusChanged(person_id=record.person_id, classification_code=rules.code,
+                                   old_status=old, new_status="closed", as_of=self.as_of))
+
+    # --- deadline warnings ---------------------------------------------------------------------
+
+    def _load_notices(self, record_ids: list[uuid.UUID]) -> None:
+        for batch in chunks(record_ids):
+            self._sent.update(self.session.execute(
+                sa.select(DeadlineNotice.record_id, DeadlineNotice.requirement, DeadlineNotice.due_on,
+                          DeadlineNotice.days_before)
+                .where(DeadlineNotice.record_id.in_(batch),
+                       DeadlineNotice.due_on >= self.as_of)).tuples())
+
+    def _warn(self, record: ClassificationRecord, rules, result: Evaluation) -> None:
+        deadlines = [(row.label, row.due_on) for row in result.rows if row.due_on]
+        if result.lapses_on and not any(due == result.lapses_on - timedelta(days=1) for _, due in deadlines):
+            deadlines.append((RECORD_LAPSE, result.lapses_on - timedelta(days=1)))
+        for label, due_on in deadlines:
+            days_left = (due_on - self.as_of).days
+            step = notice_step(days_left)
+            if step is None:
+                continue
+            key = (record.id, label[:200], due_on, step)
+            if key in self._sent:
+                continue
+            self._sent.add(key)
+            self.session.add(DeadlineNotice(record_id=record.id, requirement=key[1], due_on=due_on,
+                                            days_before=step))
+            self.publish(DeadlineApproaching(person_id=record.person_id, classification_code=rules.code,
+                                             requirement=label, due_on=due_on, days_left=days_left,
+                                             classification_name=rules.name))
+            self.tally.warnings += 1
+
+
+def reevaluate_people(session: Session, catalog, person_ids: Iterable[uuid.UUID], as_of: date,
+                      publish: Callable[[Event], None], actor=None) -> Tally:
+    return Reevaluation(session, catalog, publish, as_of, actor).people(person_ids)

@@ -1,0 +1,308 @@
+"""Public roster search (SPEC §4 journey 8, §6 POST /api/v1/roster/search).
+
+Anyone may search, by any subset of last name, first name, SSN, IL number, classification and
+local. The answer holds public facts only: name, IL number, each classification with its roster
+status, and the Safety Pass courses completed and not expired — never an SSN, a date of birth,
+contact details or documents.
+
+Statuses are the cached `classification_records.status` (kept fresh by the rosters service and
+its daily sweep), so a search never re-evaluates anyone. Pending advancement records (a group a
+person has not reached yet) and closed records are not shown.
+
+Speed at 60,000 people: names are matched as case-insensitive prefixes through the indexes on
+`lower(last_name)` / `lower(first_name)` (a range the index can scan, then an exact LIKE); the
+SSN through the unique blind index; the IL number through its unique index; classification and
+local through the indexes of classification_records. A page is four small queries.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import weakref
+from datetime import date
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.orm import Session
+
+from common.identity import normalise_ssn, ssn_index
+from rosters.engine.evaluate import LABELS
+from rosters.models import CatalogVersion, ClassificationRecord, Completion, Person
+
+PAGE_SIZE = 25
+MAX_PAGE = 1000  # 25,000 results deep is far past anyone paging; ask for a narrower search
+
+# what the public sees, and what counts as being on the roster (placed and not suspended)
+PUBLIC_STATUSES = ("in_progress_not_training_eligible", "in_progress_training_eligible",
+                   "compliant", "approaching_deadline", "not_compliant")
+ON_ROSTER = ("compliant", "approaching_deadline")
+
+CRITERIA = ("last_name", "first_name", "ssn", "il_number", "classification", "local")
+
+
+class SearchCriteria(BaseModel):
+    """What a search may ask; at least one criterion. Empty strings count as not given."""
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    last_name: str | None = Field(None, max_length=100, description="case-insensitive prefix")
+    first_name: str | None = Field(None, max_length=100, description="case-insensitive prefix")
+    ssn: str | None = Field(None, description="exact match, 123-45-6789 or 123456789")
+    il_number: str | None = Field(None, description="exact, 10 digits")
+    classification: str | None = Field(None, max_length=40, description="a classification code, e.g. 80-GRIP")
+    local: str | None = Field(None, max_length=20, description="a local, e.g. 399")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+
+    @field_validator("last_name", "first_name", "ssn", "il_number", "classification", "local",
+                     mode="before")
+    @classmethod
+    def blank_is_none(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("ssn")
+    @classmethod
+    def ssn_is_valid(cls, value: str | None) -> str | None:
+        # the message never repeats the number
+        return None if value is None else normalise_ssn(value)
+
+    @field_validator("il_number")
+    @classmethod
+    def il_number_is_ten_digits(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = re.sub(r"[\s-]", "", value)
+        if not re.fullmatch(r"\d{10}", digits):
+            raise ValueError("an IL number is 10 digits")
+        return digits
+
+    @field_validator("classification")
+    @classmethod
+    def classification_code(cls, value: str | None) -> str | None:
+        return None if value is None else value.upper()
+
+    @field_validator("local")
+    @classmethod
+    def local_code(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # "Local #399", "local 399", "#399" and "399" all mean 399
+        code = re.sub(r"^(local\s*)?#?\s*", "", value, flags=re.IGNORECASE).strip()
+        if not code:
+            raise ValueError("enter a local like 399")
+        return code
+
+    @model_validator(mode="after")
+    def at_least_one(self):
+        if not any(getattr(self, name) for name in CRITERIA):
+            raise ValueError("fill in at least one of last name, first name, SSN, IL number, "
+                             "classification or local")
+        return self
+
+
+class PublicClassification(BaseModel):
+    code: str
+    name: str
+    local: str
+    status_label: str
+    on_roster: bool
+
+
+class SafetyPass(BaseModel):
+    courses: list[str]
+
+
+class PublicPerson(BaseModel):
+    il_number: str
+    first_name: str
+    last_name: str
+    classifications: list[PublicClassification]
+    safety_pass: SafetyPass
+
+
+class SearchResult(BaseModel):
+    results: list[PublicPerson]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+# --- the query -----------------------------------------------------------------------------------
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_INDEXABLE_LEAD = re.compile(r"^[a-z0-9]+")
+
+
+def _next_prefix(lead: str) -> str | None:
+    """The smallest string after every string that starts with `lead` ([a-z0-9]+), made of
+    letters and digits only so that it sorts the same under any collation: 'smi' → 'smj',
+    'smz' → 'sn', 'zz' → None (no upper bound)."""
+    lead = lead.rstrip("z9")
+    if not lead:
+        return None
+    return lead[:-1] + chr(ord(lead[-1]) + 1)
+
+
+def name_prefix(column, prefix: str, indexed: bool = True) -> list:
+    """Conditions for 'lower(column) starts with lower(prefix)'. A range on lower(column) lets
+    the expression index find the candidates (LIKE on an expression cannot use an index); the
+    LIKE then makes the match exact, whatever the database's collation. Without `indexed`, the
+    LIKE alone: the other name's index finds the candidates."""
+    lowered = sa.func.lower(column)
+    conditions = [lowered.like(sa.func.lower(sa.literal(_escape_like(prefix) + "%")), escape="\\")]
+    lead = _INDEXABLE_LEAD.match(prefix.lower()) if indexed else None
+    if lead:
+        conditions.append(lowered >= lead.group(0))
+        upper = _next_prefix(lead.group(0))
+        if upper is not None:
+            conditions.append(lowered < upper)
+    return conditions
+
+
+def _visible_records():
+    return sa.and_(ClassificationRecord.status.in_(PUBLIC_STATUSES),
+                   ClassificationRecord.closed_on.is_(None))
+
+
+def _record_conditions(criteria: SearchCriteria) -> list:
+    conditions = []
+    if criteria.classification:
+        conditions.append(ClassificationRecord.classification_code == criteria.classification)
+    if criteria.local:
+        conditions.append(ClassificationRecord.local == criteria.local)
+    return conditions
+
+
+def _person_conditions(criteria: SearchCriteria, config=None) -> list:
+    conditions = []
+    if criteria.last_name:
+        conditions += name_prefix(Person.last_name, criteria.last_name)
+    if criteria.first_name:
+        # last names narrow far more than first names: with both, only the last name's index is
+        # offered, so the planner cannot pick the wider one
+        conditions += name_prefix(Person.first_name, criteria.first_name, indexed=not criteria.last_name)
+    if criteria.ssn:
+        conditions.append(Person.ssn_index == ssn_index(criteria.ssn, config))
+    if criteria.il_number:
+        conditions.append(Person.il_number == criteria.il_number)
+    return conditions
+
+
+def _count(session: Session, person_conditions: list, record_conditions: list) -> int:
+    if record_conditions and not person_conditions:
+        # classification/local alone: count in the records' own indexes, no look-up per person
+        return session.scalar(sa.select(sa.func.count(sa.distinct(ClassificationRecord.person_id)))
+                              .where(_visible_records(), *record_conditions))
+    return session.scalar(sa.select(sa.func.count()).select_from(Person)
+                          .where(*person_conditions, *_held(record_conditions)))
+
+
+def _held(record_conditions: list) -> list:
+    if not record_conditions:
+        return []
+    return [Person.person_id.in_(sa.select(ClassificationRecord.person_id)
+                                 .where(_visible_records(), *record_conditions))]
+
+
+def search(session: Session, criteria: SearchCriteria | dict, *, config=None,
+           today: date | None = None) -> SearchResult:
+    """One page (25 people) of the people matching every criterion given, in name order."""
+    if not isinstance(criteria, SearchCriteria):
+        criteria = SearchCriteria.model_validate(criteria)
+    today = today or date.today()
+    person_conditions = _person_conditions(criteria, config)
+    record_conditions = _record_conditions(criteria)
+    total = _count(session, person_conditions, record_conditions)
+    conditions = [*person_conditions, *_held(record_conditions)]
+    people = session.execute(
+        sa.select(Person.person_id, Person.il_number, Person.first_name, Person.last_name)
+        .where(*conditions)
+        .order_by(sa.func.lower(Person.last_name), sa.func.lower(Person.first_name), Person.il_number)
+        .limit(PAGE_SIZE).offset((criteria.page - 1) * PAGE_SIZE)).all()
+    ids = [p.person_id for p in people]
+    records = _records_of(session, ids)
+    courses = _safety_pass_of(session, ids, today)
+    names = classification_names(session, today)
+    results = [PublicPerson(
+        il_number=p.il_number, first_name=p.first_name, last_name=p.last_name,
+        classifications=[PublicClassification(
+            code=r.classification_code, name=names.get(r.classification_code, r.classification_code),
+            local=r.local, status_label=LABELS[r.status], on_roster=r.status in ON_ROSTER)
+            for r in records.get(p.person_id, [])],
+        safety_pass=SafetyPass(courses=courses.get(p.person_id, [])))
+        for p in people]
+    for person in results:
+        person.classifications.sort(key=lambda c: (c.name.lower(), c.code))
+    return SearchResult(results=results, total=total, page=criteria.page, page_size=PAGE_SIZE,
+                        pages=math.ceil(total / PAGE_SIZE))
+
+
+def _records_of(session: Session, ids: list) -> dict:
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(ClassificationRecord.person_id, ClassificationRecord.classification_code,
+                  ClassificationRecord.local, ClassificationRecord.status)
+        .where(ClassificationRecord.person_id.in_(ids), _visible_records())).all()
+    found: dict = {}
+    for row in rows:
+        found.setdefault(row.person_id, []).append(row)
+    return found
+
+
+def _safety_pass_of(session: Session, ids: list, today: date) -> dict:
+    """Course codes each person completed that have not expired (refresher rules belong to
+    classifications and show in their statuses, not here)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(Completion.person_id, Completion.course_code).distinct()
+        .where(Completion.person_id.in_(ids),
+               sa.or_(Completion.expires_on.is_(None), Completion.expires_on >= today))).all()
+    found: dict = {}
+    for row in rows:
+        found.setdefault(row.person_id, set()).add(row.course_code)
+    return {person: sorted(codes) for person, codes in found.items()}
+
+
+# --- classification names from the catalog -------------------------------------------------------
+
+_names_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine → (key, names)
+_names_lock = threading.Lock()
+
+
+def classification_names(session: Session, today: date | None = None) -> dict[str, str]:
+    """{code: name} from each local's catalog version in force today (or its first version
+    when none is in force yet). Cached per database until a version is added or the day changes."""
+    today = today or date.today()
+    engine = session.get_bind()
+    stamp = session.execute(sa.select(sa.func.max(CatalogVersion.id), sa.func.count(CatalogVersion.id))).one()
+    key = (tuple(stamp), today)
+    with _names_lock:
+        cached = _names_cache.get(engine)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    versions = session.execute(
+        sa.select(CatalogVersion.local, CatalogVersion.effective_on, CatalogVersion.version,
+                  CatalogVersion.document)
+        .order_by(CatalogVersion.local, CatalogVersion.effective_on, CatalogVersion.version)).all()
+    chosen: dict = {}
+    for v in versions:
+        if v.local not in chosen or v.effective_on <= today:
+            chosen[v.local] = v.document
+    names: dict[str, str] = {}
+    for document in chosen.values():
+        try:
+            for c in json.loads(document).get("classifications", ()):
+                names[c["code"]] = c["name"]
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # a malformed version names nothing; codes are shown instead
+    with _names_lock:
+        _names_cache[engine] = (key, names)
+    return names

@@ -242,3 +242,14 @@ def test_only_a_payroll_client_may_send_work_records(rosters):
     service, _, _ = rosters
     with pytest.raises(Forbidden):
         service.ingest_payroll([make_record()], None, {"roles": IP_ROLES})
+
+
+def test_a_group_reached_only_by_advancing_cannot_be_applied_for(rosters):
+    from common.errors import Conflict
+
+    service, _, _ = rosters
+    person_id = register(service, make_ssn())
+    with pytest.raises(Conflict) as error:
+        service.apply(str(person_id), "399-DRIVER-G2", {"roles": IP_ROLES})
+    assert "advancing from the group below" in error.value.message
+    assert service.apply(str(person_id), "399-DRIVER-G3", {"roles": IP_ROLES})["status"].startswith("in_progress")

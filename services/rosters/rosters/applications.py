@@ -27,6 +27,9 @@ def apply(session: Session, catalog, person_id: uuid.UUID, code: str, actor,
     rules = classification_or_none(catalog, code.strip().upper(), today)
     if rules is None:
         raise NotFound(f"There is no classification {code!r}. See GET /api/v1/classifications.")
+    if rules.entry == "advancement_only":
+        raise Conflict(f"{rules.name} is reached by advancing from the group below, not by applying. "
+                       "Apply for the entry group instead.")
     if session.get(Person, person_id) is None:
         raise NotFound("We do not have your record yet. Please try again in a minute.")
     existing = session.scalar(sa.select(ClassificationRecord).where(

@@ -451,3 +451,27 @@ def test_an_unquoted_local_code_is_read_as_text(tmp_path):
     (tmp_path / "80.yml").write_text(GOOD.replace('    local: "80"\n', '    local: 80\n'))
     [(_, catalog_file)] = load_catalog_files(tmp_path)
     assert catalog_file.classifications[0].local == "80"
+
+
+def test_staff_publish_a_new_version_that_applies_from_its_date_and_a_reused_number_is_refused():
+    from common.errors import ValidationFailed
+    from rosters.rulebook import current_catalog, publish_version
+
+    with memory_sessions("rosters")() as session:
+        sync_catalog_to_db(session, load_catalog_files())
+        session.commit()
+        newer = (CATALOG_DIR / "80.yml").read_text().replace("version: 1", "version: 2").replace(
+            "effective: 2024-01-01", "effective: 2030-01-01").replace(
+            "{days: 30, window_days: 365}", "{days: 40, window_days: 365}", 1)
+        published = publish_version(session, newer, None)
+        session.commit()
+        assert published["version"] == 2 and published["effective"] == "2030-01-01"
+        catalog = current_catalog(session)
+        assert catalog.classification("80-GRIP", date(2029, 12, 31)).application[0].days == 30
+        assert catalog.classification("80-GRIP", date(2030, 1, 1)).application[0].days == 40
+        with pytest.raises(ValidationFailed) as error:
+            publish_version(session, newer, None)
+        assert "exists already" in error.value.message
+        with pytest.raises(ValidationFailed) as error:
+            publish_version(session, newer.replace("version: 2", "version: 3").replace("days: 40", "days: 0"), None)
+        assert "greater than 0" in error.value.message

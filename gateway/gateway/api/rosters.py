@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app, jsonify, request
+from pydantic import BaseModel, Field
 
 from common.errors import ValidationFailed
 from gateway.api import api, created, parse_body
@@ -124,6 +125,19 @@ def record_work_days(principal):
 def review_work_day(principal, work_day_id: uuid.UUID):
     data = parse_body(ReviewWorkDayIn)
     return jsonify(rpc("verify_work_day", str(work_day_id), data.decision, data.reason, actor(principal)))
+
+
+class CatalogVersionIn(BaseModel):
+    yaml: str = Field(min_length=1, max_length=500_000)
+
+
+@api_route(api, "/staff/catalog", "POST", "Publish a new version of one local's rules (the catalog "
+           "file format, as YAML); it applies from its effective date", "staff_admin",
+           request=CatalogVersionIn, status=201, errors=(401, 403, 422), auth="bearer")
+@require_api("staff_admin")
+def publish_catalog_version(principal):
+    data = parse_body(CatalogVersionIn)
+    return jsonify(rpc("publish_catalog_version", data.yaml, actor(principal))), 201
 
 
 @api_route(api, "/staff/sweeps", "POST", "Run the daily sweep (deadlines, lapses, advancement in "

@@ -20,6 +20,11 @@ class Person(PersonDirectoryMixin, Base):
     __table_args__ = (sa.UniqueConstraint("ssn_index", name="uq_people_ssn_index"),)
 
 
+# public roster search: case-insensitive name prefixes (rosters.search; migration f5d3ee3c66ec)
+sa.Index("ix_people_lower_last_name", sa.func.lower(Person.last_name))
+sa.Index("ix_people_lower_first_name", sa.func.lower(Person.first_name))
+
+
 class CatalogVersion(Base):
     """One version of one local's rules (a catalog file), in force from `effective_on`."""
     __tablename__ = "catalog_versions"

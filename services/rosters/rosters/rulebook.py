@@ -68,3 +68,30 @@ def classification_or_none(catalog, code: str, on):
         return catalog.classification(code, on)
     except KeyError:  # the loader's NotFound: no such classification (on that date)
         return None
+
+
+def publish_version(session: Session, text: str, actor) -> dict:
+    """A staff_admin adds a new version of one local's rules (the same YAML as the shipped
+    files). It applies from its `effective` date; the versions before it stay for earlier dates.
+    A version number already used, or rules that would break the catalog, are refused with the
+    field named. The caller commits."""
+    from common import audit
+    from common.errors import ValidationFailed
+    from rosters.catalog_loader import CatalogError, parse_catalog_text
+
+    try:
+        catalog_file = parse_catalog_text(text, source="submitted rules")
+        existing = session.scalar(sa.select(CatalogVersion.id).where(
+            CatalogVersion.local == catalog_file.local.code, CatalogVersion.version == catalog_file.version))
+        if existing is not None:
+            raise CatalogError(f"submitted rules: version {catalog_file.version} of local "
+                               f"{catalog_file.local.code} exists already; number the change as a new version")
+        sync_catalog_to_db(session, [(f"staff: local {catalog_file.local.code}", catalog_file)])
+    except CatalogError as exc:
+        raise ValidationFailed("These rules cannot be used: " + "; ".join(exc.problems),
+                               {"problems": exc.problems}) from None
+    audit.record(session, actor, "catalog.version_published", "catalog", catalog_file.local.code,
+                 version=catalog_file.version, effective=catalog_file.effective.isoformat())
+    return {"local": catalog_file.local.code, "version": catalog_file.version,
+            "effective": catalog_file.effective.isoformat(),
+            "classifications": [c.code for c in catalog_file.classifications]}

@@ -23,7 +23,7 @@ from rosters import applications, facts_events, payroll, sweep, views, work
 from rosters.clock import today
 from rosters.models import Base
 from rosters.records import reevaluate_people
-from rosters.rulebook import CatalogSync, current_catalog
+from rosters.rulebook import CatalogSync, current_catalog, publish_version
 from rosters.schemas import RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, SweepIn
 from rosters.search_rpcs import SearchRpcs
 
@@ -73,6 +73,13 @@ class RostersService(StandardRpcs, SearchRpcs):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_classifications(self, as_of=None) -> list:
         return views.list_classifications(self.catalog, _as_of(as_of))
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def publish_catalog_version(self, text: str, actor: dict) -> dict:
+        _require(actor, "staff_admin")
+        published = publish_version(self.db, text, as_actor(actor))
+        self.db.commit()
+        return published
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def apply(self, person_id: str, classification_code: str, actor: dict) -> dict:

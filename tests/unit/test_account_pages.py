@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from common.errors import Conflict, LinkExpired, Unauthorized, ValidationFailed
-from tests.unit.test_gateway import PERSON_ID, FakeRpc, csrf_token_of, make_app, make_principal
+from tests.support.fake_gateway import PERSON_ID, FakeRpc, csrf_token_of, make_app, make_principal
 
 TOKEN = "a-claim-or-reset-token-0123456789"
 OTHER_PERSON = str(uuid.uuid4())
@@ -21,18 +21,6 @@ PERSON = {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "R
           "contact": {**{k: ME[k] for k in ("email_undeliverable", "phone", "address_line1",
                                             "address_line2", "city", "state", "postal_code",
                                             "email_notifications")}, "email": "robin@example.com"}}
-
-
-@pytest.fixture
-def fake_rpc():
-    rpc = FakeRpc()
-    yield rpc
-    assert not rpc.unexpected, f"the gateway made RPC calls the test did not expect: {rpc.unexpected}"
-
-
-@pytest.fixture
-def client(fake_rpc):
-    return make_app(fake_rpc).test_client()
 
 
 def log_in_as(client, fake_rpc, principal: dict):

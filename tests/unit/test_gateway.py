@@ -14,8 +14,8 @@ from common.errors import (Conflict, Forbidden, NotFound, ServiceUnavailable,
 from gateway import create_app
 from gateway.auth import require_api
 from gateway.rpc import RpcPool
+from tests.support.fake_gateway import PERSON_ID, FakeRpc, csrf_token_of, make_app, make_principal  # noqa: F401
 
-PERSON_ID = str(uuid.uuid4())
 ME = {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat", "last_name": "Grip",
       "email": "pat@example.com", "email_undeliverable": False, "ssn_masked": "***-**-6789",
       "roles": ["industry_professional"]}
@@ -29,65 +29,6 @@ HUB_ERRORS = [
     (TooManyRequests, 429, "too_many_requests"),
     (ServiceUnavailable, 503, "service_unavailable"),
 ]
-
-
-def make_principal(*roles: str) -> dict:
-    return {"account_id": str(uuid.uuid4()), "person_id": PERSON_ID,
-            "roles": list(roles or ["industry_professional"])}
-
-
-class FakeRpc:
-    """Stands in for RpcPool: canned answers per (service, method), every call recorded.
-
-    An answer may be a value, an exception to raise, or a function of the call's arguments.
-    """
-
-    def __init__(self):
-        self.answers = {}
-        self.calls = []
-        self.unexpected = []
-
-    def answer(self, service: str, method: str, result) -> None:
-        self.answers[(service, method)] = result
-
-    def call(self, service, method, *args, timeout=None, **kwargs):
-        self.calls.append((service, method, args))
-        if (service, method) not in self.answers:
-            self.unexpected.append((service, method, args))
-            raise AssertionError(f"unexpected RPC {service}.{method}{args}")
-        result = self.answers[(service, method)]
-        if isinstance(result, BaseException):
-            raise result
-        if callable(result):
-            return result(*args, **kwargs)
-        return result
-
-    def methods_called(self) -> list[tuple[str, str]]:
-        return [(service, method) for service, method, _ in self.calls]
-
-
-@pytest.fixture
-def fake_rpc():
-    rpc = FakeRpc()
-    yield rpc
-    assert not rpc.unexpected, f"the gateway made RPC calls the test did not expect: {rpc.unexpected}"
-
-
-def make_app(fake_rpc, **config):
-    app = create_app({"TESTING": True, "SECRET_KEY": "unit-test-secret", "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "AMQP_URI": "memory://", **config})
-    app.rpc = fake_rpc
-    return app
-
-
-@pytest.fixture
-def app(fake_rpc):
-    return make_app(fake_rpc)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def logged_in(client, fake_rpc, *roles: str, token: str = "page-token"):
@@ -274,10 +215,6 @@ def test_a_session_whose_token_was_revoked_is_sent_to_login_and_forgotten(client
 @pytest.fixture
 def csrf_client(fake_rpc):
     return make_app(fake_rpc, WTF_CSRF_ENABLED=True).test_client()
-
-
-def csrf_token_of(page_html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page_html).group(1)
 
 
 def test_a_form_post_without_a_csrf_token_is_refused(csrf_client, fake_rpc):

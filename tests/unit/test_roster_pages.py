@@ -6,7 +6,7 @@ import re
 import pytest
 
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from tests.unit.test_gateway import PERSON_ID, FakeRpc, make_app, make_principal
+from tests.support.fake_gateway import PERSON_ID, FakeRpc, make_app, make_principal
 
 ME = {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat", "last_name": "Grip",
       "email": "pat@example.com", "email_undeliverable": False, "ssn_masked": "***-**-6789",
@@ -80,18 +80,6 @@ CATALOG = [
      "application": ["30 verified work days in the last year", "DOT Medical Examiner's Certificate"],
      "ongoing": ["DOT Medical Examiner's Certificate", "2 Years Active, Upgrade"]},
 ]
-
-
-@pytest.fixture
-def fake_rpc():
-    rpc = FakeRpc()
-    yield rpc
-    assert not rpc.unexpected, f"the gateway made RPC calls the test did not expect: {rpc.unexpected}"
-
-
-@pytest.fixture
-def client(fake_rpc):
-    return make_app(fake_rpc).test_client()
 
 
 def log_in(client, fake_rpc, principal=None):

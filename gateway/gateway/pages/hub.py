@@ -203,21 +203,19 @@ def forgot_password():
             400 if errors else 200)
 
 
-@hub.route("/reset-password", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-def reset_password():
+def _password_link_page(purpose: str, model, method: str, template: str, dead_message: str, succeed):
+    """A page opened from an e-mailed link (reset or claim) that asks for a new password."""
     token = _link_token()
     if not 10 <= len(token) <= 200:  # the shape of our links' tokens
         return _link_expired(BROKEN_LINK, 400)
-    if request.method == "GET" and not _link_usable(token, "reset"):
-        return _link_expired("This password reset link has expired or was already used. Reset "
-                             "links last one hour: ask for a new one with “Forgot your password?”.")
+    if request.method == "GET" and not _link_usable(token, purpose):
+        return _link_expired(dead_message)
     errors = {}
     if request.method == "POST":
-        data, errors = _password_form_errors(ResetConfirmIn, token)
+        data, errors = _password_form_errors(model, token)
         if data is not None and not errors:
             try:
-                current_app.rpc.call("accounts", "confirm_password_reset", data.model_dump(mode="json"), actor())
+                result = current_app.rpc.call("accounts", method, data.model_dump(mode="json"), actor())
             except LinkExpired as exc:
                 return _link_expired(exc.message)
             except ValidationFailed as exc:
@@ -225,38 +223,35 @@ def reset_password():
             except Conflict as exc:  # e.g. a record's e-mail already has another account
                 errors = {"form": exc.message}
             else:
-                flash("Your password is changed. Log in with it.", "success")
-                return redirect(url_for("hub.login"))
-    return (render_template("hub/reset_password.html", errors=errors, token=token),
-            400 if errors else 200)
+                return succeed(result)
+    return render_template(template, errors=errors, token=token), 400 if errors else 200
+
+
+@hub.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def reset_password():
+    def succeed(_result):
+        flash("Your password is changed. Log in with it.", "success")
+        return redirect(url_for("hub.login"))
+
+    return _password_link_page(
+        "reset", ResetConfirmIn, "confirm_password_reset", "hub/reset_password.html",
+        "This password reset link has expired or was already used. Reset links last one hour: "
+        "ask for a new one with “Forgot your password?”.", succeed)
 
 
 @hub.route("/claim", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def claim():
-    token = _link_token()
-    if not 10 <= len(token) <= 200:  # the shape of our links' tokens
-        return _link_expired(BROKEN_LINK, 400)
-    if request.method == "GET" and not _link_usable(token, "claim"):
-        return _link_expired("This invitation link has expired or was already used. Invitations "
-                             "last 7 days: use “Forgot your password?” on the Portal Login page to "
-                             "choose a password and unlock your Portal.")
-    errors = {}
-    if request.method == "POST":
-        data, errors = _password_form_errors(ClaimIn, token)
-        if data is not None and not errors:
-            try:
-                result = current_app.rpc.call("accounts", "claim_account", data.model_dump(mode="json"), actor())
-            except LinkExpired as exc:
-                return _link_expired(exc.message)
-            except ValidationFailed as exc:
-                errors = _service_field_errors(exc)
-            except Conflict as exc:
-                errors = {"form": exc.message}
-            else:
-                session.clear()  # a fresh session, logged in as the person who claimed
-                session["token"] = result["token"]
-                session.permanent = True
-                flash("Your Portal account is ready. Welcome to the Industry Hub!", "success")
-                return redirect(url_for("portal.dashboard"))
-    return render_template("hub/claim.html", errors=errors, token=token), 400 if errors else 200
+    def succeed(result):
+        session.clear()  # a fresh session, logged in as the person who claimed
+        session["token"] = result["token"]
+        session.permanent = True
+        flash("Your Portal account is ready. Welcome to the Industry Hub!", "success")
+        return redirect(url_for("portal.dashboard"))
+
+    return _password_link_page(
+        "claim", ClaimIn, "claim_account", "hub/claim.html",
+        "This invitation link has expired or was already used. Invitations last 7 days: use "
+        "“Forgot your password?” on the Portal Login page to choose a password and unlock your "
+        "Portal.", succeed)

@@ -11,7 +11,6 @@ from openapi_spec_validator import validate
 
 from common.errors import (Conflict, Forbidden, NotFound, ServiceUnavailable,
                            TooManyRequests, Unauthorized, ValidationFailed)
-from gateway import create_app
 from gateway.auth import require_api
 from gateway.rpc import RpcPool
 from tests.support.fake_gateway import PERSON_ID, FakeRpc, csrf_token_of, make_app, make_principal  # noqa: F401

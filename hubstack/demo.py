@@ -1,6 +1,8 @@
 """Demo data for `make run`: loaded through the same RPCs the pages use, safe to run again."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from common.errors import Conflict
@@ -24,15 +26,28 @@ DEMO_MIGRATED = {"email": "maria.migrated@example.com", "first_name": "Maria", "
                  "date_of_birth": "1979-09-30", "ssn": "234-56-7890", "origin": "import"}
 
 
+def _demo_history(rpc, person_id: str, person: dict) -> None:
+    """John Doe has applied as a Local #80 grip and payroll has reported 12 days: Training
+    Eligible, with "12 of 30 days; 18 more needed" on his Work Experience tab."""
+    rpc.rosters.apply(person_id, "80-GRIP", SYSTEM)
+    today = date.today()
+    days = [{"ssn": person["ssn"], "last_name": person["last_name"], "first_name": person["first_name"],
+             "employer": "Demo Studios", "production": "Demo Feature", "classification_code": "80-GRIP",
+             "work_date": (today - timedelta(days=3 * i + 1)).isoformat(), "hours": 10}
+            for i in range(12)]
+    rpc.rosters.ingest_payroll(days, None, {"roles": ["payroll_client"]})
+
+
 def load_demo_data(amqp_uri: str, admin_email: str, admin_password: str) -> list[dict]:
     """Returns the demo logins to print."""
     logins = [{"role": "Staff administrator", "email": admin_email, "password": admin_password}]
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
         for person in DEMO_PEOPLE:
             try:
-                rpc.accounts.create_account(person, SYSTEM)
+                created = rpc.accounts.create_account(person, SYSTEM)
             except Conflict:
-                pass  # loaded on an earlier run
+                continue  # loaded on an earlier run
+            _demo_history(rpc, created["person_id"], person)
             logins.append({"role": "Industry Professional", "email": person["email"],
                            "password": person["password"]})
         for login in DEMO_STAFF:

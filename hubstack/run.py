@@ -50,7 +50,7 @@ def main() -> int:
         if not hub_config.smtp_settings():
             print(f"  E-mails are written to {data_dir / 'mail'} (set HUB_SMTP_HOST to send them)")
         for name, value in env.items():
-            if value == DEV_SECRETS[name]:
+            if value == DEV_SECRETS[name] and name != "HUB_ADMIN_EMAIL":
                 print(f"  {name} is the development default; set it for anything real")
         print("  Press Ctrl-C to stop.")
         print("=" * 72 + "\n", flush=True)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from rosters.engine.evaluate import evaluate
 from rosters.engine.facts import ApprovedDocument, Completion, Facts, Record, WorkDay
-from rosters.engine.rules import AnyOf, Classification, Course, Document, Questionnaire, TimeInGroup, WorkDays
+from rosters.engine.rules import AnyOf, Classification, Document, Questionnaire, TimeInGroup, WorkDays
 
 RECORDS = 60_000
 AS_OF = date(2026, 11, 22)

@@ -2,6 +2,7 @@
 context per test, and a screenshot of where each test ended up."""
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import eventlet
@@ -63,18 +64,26 @@ def stop_playwright(manager) -> None:
         watcher.kill()
 
 
-@pytest.fixture
-def page(browser, request):
+@contextmanager
+def phone_page(browser, request, suffix: str = ""):
+    """A page in a fresh phone-sized context (its own cookies); a screenshot is kept at the end."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                   device_scale_factor=1)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", request.node.name)
     try:
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    except Exception as exc:  # a missing picture must not hide the test's own outcome
-        warnings.warn(f"no screenshot for {request.node.name}: {exc}")
+        yield page
     finally:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name) + suffix
+        try:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        except Exception as exc:  # a missing picture must not hide the test's own outcome
+            warnings.warn(f"no screenshot for {request.node.name}: {exc}")
         context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    with phone_page(browser, request) as page:
+        yield page

@@ -7,7 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, phone_page
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
@@ -24,16 +24,8 @@ WRONG_LOGIN = "That e-mail and password do not match an account."
 @pytest.fixture
 def fresh_page(browser, request):
     """A second phone of its own (cookies and all), for the person the e-mail was sent to."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=1)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", request.node.name)
-    try:
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-second-phone.png"), full_page=True)
-    finally:
-        context.close()
+    with phone_page(browser, request, suffix="-second-phone") as page:
+        yield page
 
 
 def create_account(hub) -> dict:

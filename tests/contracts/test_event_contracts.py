@@ -44,7 +44,6 @@ def test_event_keeps_every_field_of_its_snapshot(event_type):
 
 @pytest.mark.parametrize("event_type", EVENTS, ids=lambda e: e.full_name())
 def test_every_event_carries_id_time_and_version(event_type):
-    event = event_type.model_construct()
     assert BASE_FIELDS <= set(event_type.model_fields)
     assert event_type.event_type and event_type.source in {"accounts", "rosters", "documents",
                                                            "training", "notifications"}

@@ -2,12 +2,10 @@
 event's side effects once, after it restarts. The service runs as a real process (`nameko run`,
 as `make run` starts it) on PostgreSQL; the test holds a table lock so the handler is provably
 mid-transaction when it is killed."""
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from common.events.accounts import PersonRegistered
 from hubstack.stack import Stack
 from notifications.models import Message, OutgoingEmail
 from tests.integration.test_reliability import make_registered, publish_registered, queue_depth, WELCOME

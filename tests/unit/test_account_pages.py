@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from common.errors import Conflict, LinkExpired, Unauthorized, ValidationFailed
-from tests.support.fake_gateway import PERSON_ID, FakeRpc, csrf_token_of, make_app, make_principal
+from tests.support.fake_gateway import PERSON_ID, csrf_token_of, make_app, make_principal
 
 TOKEN = "a-claim-or-reset-token-0123456789"
 OTHER_PERSON = str(uuid.uuid4())

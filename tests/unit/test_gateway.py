@@ -1,6 +1,5 @@
 """The gateway on its own: Flask's test client, and a fake RPC pool standing in for the services."""
 import re
-import uuid
 from contextlib import contextmanager
 
 import pytest

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from tests.support.fake_gateway import PERSON_ID, FakeRpc, make_app, make_principal
+from common.errors import Conflict, NotFound, ServiceUnavailable
+from tests.support.fake_gateway import PERSON_ID, make_app, make_principal
 
 ME = {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat", "last_name": "Grip",
       "email": "pat@example.com", "email_undeliverable": False, "ssn_masked": "***-**-6789",

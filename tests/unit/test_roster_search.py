@@ -189,7 +189,7 @@ def test_safety_pass_lists_courses_completed_and_not_expired(session):
     completed(session, robin, "C19", date(2023, 1, 1), expires_on=date(2024, 3, 1))  # last day today
     completed(session, robin, "B", date(2022, 1, 1), expires_on=date(2023, 1, 1))
     completed(session, robin, "B", date(2023, 2, 1), expires_on=date(2025, 2, 1))    # renewed
-    pat = person(session, "Grip", "Pat")
+    person(session, "Grip", "Pat")
 
     results = {p.first_name: p.safety_pass.courses for p in search(session, {"last_name": "grip"}, today=TODAY).results}
 

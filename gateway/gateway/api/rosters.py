@@ -11,10 +11,10 @@ from common.errors import ValidationFailed
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, own_person_id, require_api
-from rosters.schemas import (MAX_PAYROLL_BATCH, ApplyIn, ClassificationsOut, MyClassificationsOut,
+from rosters.schemas import (ApplyIn, ClassificationsOut, MyClassificationsOut,
                              PayrollBatchIn, PayrollReportOut, RecordOut, RecordWorkDaysIn, ReviewWorkDayIn,
                              SubmitWorkDaysIn, SweepIn, SweepOut, WorkDayOut, WorkDaysSubmittedOut,
-                             WorkExperienceOut)
+                             WorkExperienceOut, check_batch_size)
 
 STAFF = ("staff_reviewer", "staff_admin")
 AS_OF = {"name": "as_of", "in": "query", "required": False,
@@ -90,10 +90,7 @@ def payroll_records() -> list:
         body = body["records"]
     if not isinstance(body, list):
         raise ValidationFailed('Send JSON: {"records": [...]} or a list of work records.')
-    if len(body) > MAX_PAYROLL_BATCH:
-        raise ValidationFailed(f"A batch holds at most {MAX_PAYROLL_BATCH:,} records; this one has "
-                               f"{len(body):,}. Split it and send the parts.",
-                               {"fields": {"records": f"at most {MAX_PAYROLL_BATCH} records"}})
+    check_batch_size(body)
     return body
 
 

@@ -24,7 +24,7 @@ from rosters.clock import now
 from rosters.facts_store import chunks
 from rosters.models import Person, WorkDay
 from rosters.records import Reevaluation
-from rosters.schemas import MAX_PAYROLL_BATCH, PayrollRecordIn, PayrollReportOut, RejectedRecord
+from rosters.schemas import PayrollRecordIn, PayrollReportOut, RejectedRecord, check_batch_size
 from rosters.work import dedupe_key, existing_keys, known_codes, publish_recorded
 
 NAME_MISMATCH = "name does not match our record for that SSN"
@@ -110,10 +110,7 @@ def ingest(session: Session, catalog, records, payroll_client_id, actor, publish
            today: date, config=None) -> PayrollReportOut:
     if not isinstance(records, list):
         raise ValidationFailed("Send the work records as a list: {\"records\": [...]}.")
-    if len(records) > MAX_PAYROLL_BATCH:
-        raise ValidationFailed(f"A batch holds at most {MAX_PAYROLL_BATCH:,} records; this one has "
-                               f"{len(records):,}. Split it and send the parts.",
-                               {"fields": {"records": f"at most {MAX_PAYROLL_BATCH} records"}})
+    check_batch_size(records)
     client_id = uuid.UUID(str(payroll_client_id)) if payroll_client_id else None
     valid, rejected = _validate(records, known_codes(catalog, today), today,
                                 lambda digits: ssn_index(digits, config))

@@ -10,6 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 MAX_PAYROLL_BATCH = 10_000
 
 
+def check_batch_size(records: list) -> None:
+    """The gateway checks before sending a batch over RPC; the service again for other callers."""
+    from common.errors import ValidationFailed
+
+    if len(records) > MAX_PAYROLL_BATCH:
+        raise ValidationFailed(f"A batch holds at most {MAX_PAYROLL_BATCH:,} records; this one has "
+                               f"{len(records):,}. Split it and send the parts.",
+                               {"fields": {"records": f"at most {MAX_PAYROLL_BATCH} records"}})
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

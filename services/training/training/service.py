@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from nameko.rpc import rpc
 
 from common.db import Database
 from common.events.accounts import PersonRegistered

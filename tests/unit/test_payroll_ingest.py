@@ -253,3 +253,18 @@ def test_a_group_reached_only_by_advancing_cannot_be_applied_for(rosters):
         service.apply(str(person_id), "399-DRIVER-G2", {"roles": IP_ROLES})
     assert "advancing from the group below" in error.value.message
     assert service.apply(str(person_id), "399-DRIVER-G3", {"roles": IP_ROLES})["status"].startswith("in_progress")
+
+
+def test_staff_see_submitted_days_waiting_for_review_until_they_decide(rosters):
+    service, _, _ = rosters
+    person_id = register(service, make_ssn(), last_name="Reviewme")
+    service.submit_work_days(str(person_id), {"days": [{
+        "work_date": (TODAY - timedelta(days=2)).isoformat(), "classification_code": "80-GRIP",
+        "employer": "Warner Bros.", "production": "Night Shoot", "hours": 9}]}, {"roles": IP_ROLES})
+    staff = {"roles": ["staff_reviewer"]}
+    waiting = service.pending_work_days(staff)
+    assert [(d["name"], d["employer"]) for d in waiting] == [("Pat Reviewme", "Warner Bros.")]
+    service.verify_work_day(waiting[0]["id"], "approve", None, staff)
+    assert service.pending_work_days(staff) == []
+    with pytest.raises(Forbidden):
+        service.pending_work_days({"roles": IP_ROLES})

@@ -612,3 +612,31 @@ def test_the_search_api_is_in_the_openapi_document(client):
     assert {"422", "429"} <= set(operation["responses"])
     result = document["components"]["schemas"]["PublicPerson"]
     assert set(result["properties"]) == {"il_number", "first_name", "last_name", "classifications", "safety_pass"}
+
+
+def test_staff_see_days_waiting_for_review_and_their_decision_reaches_rosters(client, fake_rpc):
+    from tests.support.fake_gateway import make_principal as principal_with
+
+    with client.session_transaction() as session:
+        session["token"] = "staff-token"
+    fake_rpc.answer("accounts", "authenticate", {**principal_with("staff_reviewer"), "person_id": None})
+    day = {"id": "6f1c0a4e-8f59-4d39-9d83-6f0f2b0d8c11", "work_date": "2026-11-01", "classification_code": "80-GRIP",
+           "employer": "Warner Bros.", "production": "Night Shoot", "hours": 10.0, "source": "ip_submitted",
+           "verified": False, "rejected_reason": None, "person_id": PERSON_ID, "il_number": "1234567890",
+           "name": "Pat Grip", "proof_document_id": None}
+    fake_rpc.answer("rosters", "pending_work_days", [day])
+    page = client.get("/staff/work-days").get_data(as_text=True)
+    assert "Pat Grip" in page and "Warner Bros." in page and "IL# 1234567890" in page
+
+    fake_rpc.answer("rosters", "verify_work_day", {**day, "verified": True})
+    response = client.post(f"/staff/work-days/{day['id']}/review", data={"decision": "approve"})
+    assert response.headers["Location"] == "/staff/work-days"
+    service, method, args = fake_rpc.calls[-1]
+    assert (service, method, args[0], args[1], args[2]) == ("rosters", "verify_work_day", day["id"], "approve", None)
+
+
+def test_an_industry_professional_cannot_open_the_work_day_review(client, fake_rpc):
+    with client.session_transaction() as session:
+        session["token"] = "ip-token"
+    fake_rpc.answer("accounts", "authenticate", make_principal())
+    assert client.get("/staff/work-days").status_code == 403

@@ -137,6 +137,13 @@ def publish_catalog_version(principal):
     return jsonify(rpc("publish_catalog_version", data.yaml, actor(principal))), 201
 
 
+@api_route(api, "/staff/work-days", "GET", "Work days waiting for a staff decision, oldest first",
+           "staff", errors=(401, 403), auth="bearer")
+@require_api(*STAFF)
+def pending_work_days(principal):
+    return jsonify({"days": rpc("pending_work_days", actor(principal))})
+
+
 @api_route(api, "/staff/sweeps", "POST", "Run the daily sweep (deadlines, lapses, advancement in "
            "grouping) as of a day", "staff", request=SweepIn, response=SweepOut,
            errors=(401, 403, 422), auth="bearer")

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from accounts.schemas import CreatePersonIn
-from common.errors import Conflict, ValidationFailed
+from common.errors import Conflict, NotFound, ValidationFailed
 from gateway.api.admin import audit_entries, audit_filters
 from gateway.auth import actor, require_page, staff_self
 from gateway.pages.forms import validate_form
@@ -129,3 +129,25 @@ def audit(principal):
     return render_template("staff/audit.html", entries=entries, values=values, errors=errors), \
         400 if errors else 200
 
+
+@staff.get("/work-days")
+@require_page(*STAFF)
+def work_days(principal):
+    days = current_app.rpc.call("rosters", "pending_work_days", actor(staff_self(principal)))
+    return render_template("staff/work_days.html", days=days)
+
+
+@staff.post("/work-days/<uuid:work_day_id>/review")
+@require_page(*STAFF)
+def review_work_day(principal, work_day_id: uuid.UUID):
+    decision = request.form.get("decision", "")
+    reason = (request.form.get("reason") or "").strip() or None
+    try:
+        current_app.rpc.call("rosters", "verify_work_day", str(work_day_id), decision, reason,
+                             actor(staff_self(principal)))
+    except (ValidationFailed, NotFound) as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Day approved: it now counts." if decision == "approve"
+              else "Day rejected: the person sees your reason.", "success")
+    return redirect(url_for("staff.work_days"))

@@ -124,6 +124,11 @@ class RostersService(StandardRpcs, SearchRpcs):
         return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def pending_work_days(self, actor: dict) -> list:
+        _require(actor, *STAFF)
+        return work.pending_days(self.db)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
     def verify_work_day(self, work_day_id: str, decision: str, reason: str | None, actor: dict) -> dict:
         _require(actor, *STAFF)
         data = validated(ReviewWorkDayIn, {"decision": decision, "reason": reason})

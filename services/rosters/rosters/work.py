@@ -158,3 +158,16 @@ def work_experience(session: Session, person_id: uuid.UUID) -> WorkExperienceOut
         .group_by(WorkDay.verified)).tuples().all())
     return WorkExperienceOut(days=[day_out(d) for d in days], verified_total=counts.get(True, 0),
                              pending_total=counts.get(False, 0))
+
+
+def pending_days(session: Session, limit: int = 200) -> list[dict]:
+    """Days people submitted (or staff entered unverified) that wait for a staff decision,
+    oldest first, with whose they are."""
+    rows = session.execute(
+        sa.select(WorkDay, Person).join(Person, Person.person_id == WorkDay.person_id)
+        .where(WorkDay.verified.is_(False), WorkDay.rejected_reason.is_(None))
+        .order_by(WorkDay.created_at).limit(limit)).all()
+    return [{**day_out(day).model_dump(mode="json"), "person_id": str(person.person_id),
+             "il_number": person.il_number, "name": f"{person.first_name} {person.last_name}",
+             "proof_document_id": str(day.proof_document_id) if day.proof_document_id else None}
+            for day, person in rows]

@@ -41,76 +41,64 @@ class NotificationsService(StandardRpcs):
         audit.record(self.db, actor, "message.read", "message", message_id, person_id=person_id)
         self.db.commit()
 
+    def _once(self, event, consumer: str, work) -> None:
+        """Apply `work(session, event)` once per event. Work that posts a message returns what
+        domain.post_message returns, (message, message_created), and the event is published."""
+        if not first_delivery(self.db, event, f"notifications.{consumer}"):
+            return
+        posted = work(self.db, event)
+        if posted is not None:
+            self.publish(posted[1])
+        self.db.commit()
+
     @event_handler("accounts", "person_registered")
     def handle_person_registered(self, payload: dict) -> None:
         event = PersonRegistered.model_validate(payload)
-        if not event.has_account or not first_delivery(self.db, event, "notifications.handle_person_registered"):
-            return
-        _, created = domain.welcome(self.db, event, self._public_url())
-        self.publish(created)
-        self.db.commit()
+        if event.has_account:  # a migrated record is welcomed when it is claimed instead
+            self._once(event, "handle_person_registered",
+                       lambda db, e: domain.welcome(db, e, self._public_url()))
 
     @event_handler("accounts", "invitation_sent")
     def handle_invitation_sent(self, payload: dict) -> None:
-        event = InvitationSent.model_validate(payload)
-        if not first_delivery(self.db, event, "notifications.handle_invitation_sent"):
-            return
-        domain.invitation(self.db, event, domain.first_name_of(self.db, event.person_id))
-        self.db.commit()
+        self._once(InvitationSent.model_validate(payload), "handle_invitation_sent",
+                   lambda db, e: domain.invitation(db, e, domain.first_name_of(db, e.person_id)))
 
     @event_handler("accounts", "password_reset_requested")
     def handle_password_reset_requested(self, payload: dict) -> None:
-        event = PasswordResetRequested.model_validate(payload)
-        if not first_delivery(self.db, event, "notifications.handle_password_reset_requested"):
-            return
-        domain.password_reset(self.db, event, domain.first_name_of(self.db, event.person_id))
-        self.db.commit()
+        self._once(PasswordResetRequested.model_validate(payload), "handle_password_reset_requested",
+                   lambda db, e: domain.password_reset(db, e, domain.first_name_of(db, e.person_id)))
 
     @event_handler("accounts", "account_claimed")
     def handle_account_claimed(self, payload: dict) -> None:
-        event = AccountClaimed.model_validate(payload)
-        if not first_delivery(self.db, event, "notifications.handle_account_claimed"):
-            return
-        _, created = domain.account_ready(self.db, event.person_id, self._public_url())
-        self.publish(created)
-        self.db.commit()
+        self._once(AccountClaimed.model_validate(payload), "handle_account_claimed",
+                   lambda db, e: domain.account_ready(db, e.person_id, self._public_url()))
 
     @event_handler("accounts", "contact_details_changed")
     def handle_contact_details_changed(self, payload: dict) -> None:
-        event = ContactDetailsChanged.model_validate(payload)
-        if not first_delivery(self.db, event, "notifications.handle_contact_details_changed"):
-            return
-        domain.record_contact(self.db, event)
-        self.db.commit()
+        self._once(ContactDetailsChanged.model_validate(payload), "handle_contact_details_changed",
+                   domain.record_contact)
 
     # --- roster news: a message, also e-mailed -------------------------------------------------
 
-    def _roster_news(self, event, consumer: str, compose) -> None:
-        if not first_delivery(self.db, event, f"notifications.{consumer}"):
-            return
-        _, created = compose(self.db, event)
-        self.publish(created)
-        self.db.commit()
-
     @event_handler("rosters", "placed_on_roster")
     def handle_placed_on_roster(self, payload: dict) -> None:
-        self._roster_news(PlacedOnRoster.model_validate(payload), "handle_placed_on_roster",
+        self._once(PlacedOnRoster.model_validate(payload), "handle_placed_on_roster",
                           domain.placed_on_roster)
 
     @event_handler("rosters", "suspended")
     def handle_suspended(self, payload: dict) -> None:
-        self._roster_news(Suspended.model_validate(payload), "handle_suspended", domain.suspended)
+        self._once(Suspended.model_validate(payload), "handle_suspended", domain.suspended)
 
     @event_handler("rosters", "reinstated")
     def handle_reinstated(self, payload: dict) -> None:
-        self._roster_news(Reinstated.model_validate(payload), "handle_reinstated", domain.reinstated)
+        self._once(Reinstated.model_validate(payload), "handle_reinstated", domain.reinstated)
 
     @event_handler("rosters", "group_advanced")
     def handle_group_advanced(self, payload: dict) -> None:
-        self._roster_news(GroupAdvanced.model_validate(payload), "handle_group_advanced",
+        self._once(GroupAdvanced.model_validate(payload), "handle_group_advanced",
                           domain.group_advanced)
 
     @event_handler("rosters", "deadline_approaching")
     def handle_deadline_approaching(self, payload: dict) -> None:
-        self._roster_news(DeadlineApproaching.model_validate(payload), "handle_deadline_approaching",
+        self._once(DeadlineApproaching.model_validate(payload), "handle_deadline_approaching",
                           domain.deadline_approaching)

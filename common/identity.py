@@ -17,6 +17,8 @@ from common import config as hub_config
 
 DEV_SSN_KEY = "dev-only-ssn-key-change-me"
 SSN_PATTERN = re.compile(r"^(\d{3})-?(\d{2})-?(\d{4})$")
+# the same rule for clients, in the OpenAPI document (the server also refuses 000, 666, 9xx…)
+SSN_JSON_PATTERN = r"^\d{3}-?\d{2}-?\d{4}$"
 
 
 def normalise_ssn(raw: str) -> str:

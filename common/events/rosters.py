@@ -79,3 +79,6 @@ class DeadlineApproaching(RostersEvent):
     due_on: date
     days_left: int
     classification_name: str | None = None
+    # False for an applicant (never placed): a lapse delays placement, it suspends nothing.
+    # None from publishers older than this field; readers then assume placed.
+    placed: bool | None = None

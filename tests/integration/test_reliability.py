@@ -148,7 +148,7 @@ def test_committed_event_whose_producer_died_before_publishing_is_still_delivere
         container_factory, service_config, rpc):
     """The producer committed the change and its outbox row, then died before publishing."""
     from accounts import registration
-    from accounts.schemas import CreateAccountIn
+    from common.contracts.accounts import CreateAccountIn
     from common.migrations import upgrade_to_head
     from common.publisher import outbox_row
     from common import config as hub_config

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from accounts import profile, registration, sessions
 from accounts.clock import now
 from accounts.models import ApiSession, Person
-from accounts.schemas import CreateAccountIn, LogInIn
+from common.contracts.accounts import CreateAccountIn, LogInIn
 from common.errors import Conflict, Unauthorized
 from common.events.accounts import ContactDetailsChanged, PersonRegistered
 from tests.support.databases import memory_sessions

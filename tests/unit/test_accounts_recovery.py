@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from accounts import recovery, registration, sessions
 from accounts.clock import now
 from accounts.models import Account, ApiSession, OneTimeToken
-from accounts.schemas import CreateAccountIn, CreatePersonIn, LogInIn
+from common.contracts.accounts import CreateAccountIn, CreatePersonIn, LogInIn
 from common.audit import Actor
 from common.errors import Conflict, LinkExpired, NotFound, Unauthorized, ValidationFailed
 from common.events.accounts import AccountClaimed
@@ -38,9 +38,9 @@ def token_from(url: str) -> str:
 
 def test_invitation_link_lets_the_person_claim_once_and_logs_them_in(session):
     data, person = migrated_person(session)
-    event = recovery.send_invitation(session, person.id, URL, STAFF)
+    _, (event,) = recovery.send_invitation(session, person.id, URL, STAFF)
     assert event.claim_url.startswith(f"{URL}/claim?token=")
-    account, token, _, events = recovery.claim(session, token_from(event.claim_url), "a-long-password-1")
+    (account, token, _), events = recovery.claim(session, token_from(event.claim_url), "a-long-password-1")
     session.commit()
     assert account.person_id == person.id and account.email == data["email"]
     assert sessions.principal_for_token(session, token).person_id == person.id
@@ -52,7 +52,7 @@ def test_invitation_link_lets_the_person_claim_once_and_logs_them_in(session):
 
 def test_invitation_expires_after_seven_days(session):
     _, person = migrated_person(session)
-    event = recovery.send_invitation(session, person.id, URL, STAFF)
+    _, (event,) = recovery.send_invitation(session, person.id, URL, STAFF)
     row = session.scalar(sa.select(OneTimeToken))
     assert timedelta(days=6, hours=23) < row.expires_at - now() <= timedelta(days=7)
     row.expires_at = now() - timedelta(seconds=1)
@@ -75,17 +75,18 @@ def test_invitations_need_an_email_and_a_person_without_an_account(session):
 
 def test_a_claim_refuses_a_guessable_password_and_keeps_the_link(session):
     data, person = migrated_person(session)
-    link = token_from(recovery.send_invitation(session, person.id, URL, STAFF).claim_url)
+    _, (invitation,) = recovery.send_invitation(session, person.id, URL, STAFF)
+    link = token_from(invitation.claim_url)
     session.commit()
     with pytest.raises(ValidationFailed):
         recovery.claim(session, link, data["last_name"] + "1")
     session.rollback()
-    account, *_ = recovery.claim(session, link, "a-long-password-1")
+    (account, *_), _ = recovery.claim(session, link, "a-long-password-1")
     assert account is not None
 
 
 def test_reset_for_an_unknown_email_does_nothing_but_answers_the_same(session):
-    assert recovery.request_reset(session, "nobody@example.com", URL) is None
+    assert recovery.request_reset(session, "nobody@example.com", URL) == (None, [])
     assert session.scalar(sa.select(sa.func.count()).select_from(OneTimeToken)) == 0
 
 
@@ -93,7 +94,7 @@ def test_reset_changes_the_password_once_and_ends_every_session(session):
     data = make_person()
     registration.create_account(session, CreateAccountIn(**data))
     old_token, _ = sessions.log_in(session, LogInIn(email=data["email"], password=data["password"]))
-    event = recovery.request_reset(session, data["email"], URL)
+    _, (event,) = recovery.request_reset(session, data["email"], URL)
     session.commit()
     row = session.scalar(sa.select(OneTimeToken))
     assert row.expires_at - now() <= timedelta(hours=1)
@@ -111,7 +112,7 @@ def test_reset_changes_the_password_once_and_ends_every_session(session):
 def test_reset_link_expires_after_an_hour(session):
     data = make_person()
     registration.create_account(session, CreateAccountIn(**data))
-    event = recovery.request_reset(session, data["email"], URL)
+    _, (event,) = recovery.request_reset(session, data["email"], URL)
     session.scalar(sa.select(OneTimeToken)).expires_at = now() - timedelta(seconds=1)
     session.commit()
     with pytest.raises(LinkExpired):
@@ -120,8 +121,8 @@ def test_reset_link_expires_after_an_hour(session):
 
 def test_reset_opens_the_account_of_a_migrated_person_whose_invitation_expired(session):
     data, person = migrated_person(session)
-    event = recovery.request_reset(session, data["email"], URL)
-    events = recovery.confirm_reset(session, token_from(event.reset_url), "a-brand-new-password-2")
+    _, (event,) = recovery.request_reset(session, data["email"], URL)
+    _, events = recovery.confirm_reset(session, token_from(event.reset_url), "a-brand-new-password-2")
     session.commit()
     assert [type(e) for e in events] == [AccountClaimed]
     token, _ = sessions.log_in(session, LogInIn(email=data["email"], password="a-brand-new-password-2"))
@@ -160,3 +161,41 @@ def test_guessing_the_current_password_is_throttled_like_logging_in(session):
             recovery.change_password(session, account.id, "a-wrong-guess", "a-brand-new-password-2", None, None)
     with pytest.raises(TooManyRequests):
         recovery.change_password(session, account.id, data["password"], "a-brand-new-password-2", None, None)
+
+
+def test_a_reset_link_requested_before_a_password_change_no_longer_works(session):
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    _, (event,) = recovery.request_reset(session, data["email"], URL)
+    session.commit()
+    account = session.scalar(sa.select(Account))
+    recovery.change_password(session, account.id, data["password"], "a-brand-new-password-2", None, None)
+    session.commit()
+    assert not recovery.link_is_usable(session, token_from(event.reset_url), "reset")
+    with pytest.raises(LinkExpired):
+        recovery.confirm_reset(session, token_from(event.reset_url), "an-attackers-password-3")
+
+
+def test_using_one_reset_link_ends_every_other_outstanding_link(session):
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    _, (first,) = recovery.request_reset(session, data["email"], URL)
+    _, (second,) = recovery.request_reset(session, data["email"], URL)
+    session.commit()
+    recovery.confirm_reset(session, token_from(first.reset_url), "a-brand-new-password-2")
+    session.commit()
+    with pytest.raises(LinkExpired):
+        recovery.confirm_reset(session, token_from(second.reset_url), "an-attackers-password-3")
+
+
+def test_claiming_an_account_ends_the_other_invitations_and_reset_links(session):
+    data, person = migrated_person(session)
+    _, (invitation,) = recovery.send_invitation(session, person.id, URL, STAFF)
+    _, (other_invitation,) = recovery.send_invitation(session, person.id, URL, STAFF)
+    _, (reset,) = recovery.request_reset(session, data["email"], URL)
+    session.commit()
+    recovery.claim(session, token_from(invitation.claim_url), "a-long-password-1")
+    session.commit()
+    assert not recovery.link_is_usable(session, token_from(other_invitation.claim_url), "claim")
+    with pytest.raises(LinkExpired):
+        recovery.confirm_reset(session, token_from(reset.reset_url), "an-attackers-password-3")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from accounts import profile, registration, sessions, staff, throttle
 from accounts.clock import now
 from accounts.models import Account, LoginThrottle, Person
-from accounts.schemas import CreateAccountIn, CreatePersonIn, LogInIn, ProfilePatch
+from common.contracts.accounts import CreateAccountIn, CreatePersonIn, LogInIn, ProfilePatch
 from common.audit import Actor
 from common.errors import Conflict, TooManyRequests, Unauthorized
 from common.events.accounts import AccountClaimed, ContactDetailsChanged, PersonRegistered, ProfileUpdated
@@ -100,12 +100,12 @@ def test_many_failures_from_one_address_lock_that_address_for_every_account(sess
 def test_profile_changes_publish_what_changed_and_contact_details_to_notifications(session):
     data = make_person()
     person, _ = registration.create_account(session, CreateAccountIn(**data))
-    events = profile.update_profile(session, person.id, ProfilePatch(phone="818-555-0101", email_notifications=False), None)
+    _, events = profile.update_profile(session, person.id, ProfilePatch(phone="818-555-0101", email_notifications=False), None)
     updated = next(e for e in events if isinstance(e, ProfileUpdated))
     assert updated.changed_fields == ["email_notifications", "phone"]
     contact = next(e for e in events if isinstance(e, ContactDetailsChanged))
     assert contact.email_notifications is False
-    assert profile.update_profile(session, person.id, ProfilePatch(phone="818-555-0101"), None) == []
+    assert profile.update_profile(session, person.id, ProfilePatch(phone="818-555-0101"), None) == (person, [])
 
 
 def test_changing_email_moves_the_login_and_refuses_one_in_use(session):

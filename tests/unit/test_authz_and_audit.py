@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from accounts import profile, registration
-from accounts.schemas import CreateAccountIn
+from common.contracts.accounts import CreateAccountIn
 from common import audit
 from common.authz import PersonView, Principal, person_view, require_role
 from common.errors import Forbidden, NotFound
@@ -122,12 +122,13 @@ def test_only_staff_get_a_persons_card(session):
 
 def test_a_link_can_be_checked_without_using_it(session):
     from accounts import recovery
-    from accounts.schemas import CreatePersonIn
+    from common.contracts.accounts import CreatePersonIn
 
     data = make_person()
     data.pop("password")
     person, _ = registration.create_person(session, CreatePersonIn(**data, origin="import"), None)
-    link = recovery.send_invitation(session, person.id, "https://hub.example", None).claim_url.split("token=")[1]
+    _, (invitation,) = recovery.send_invitation(session, person.id, "https://hub.example", None)
+    link = invitation.claim_url.split("token=")[1]
     session.commit()
     assert recovery.link_is_usable(session, link, "claim") is True
     assert recovery.link_is_usable(session, link, "claim") is True  # checking did not spend it

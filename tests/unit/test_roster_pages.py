@@ -437,9 +437,9 @@ def test_work_experience_lists_days_verified_pending_and_rejected(client, fake_r
 FOUND = {"total": 1, "page": 1, "page_size": 25, "pages": 1, "results": [
     {"il_number": "1234567890", "first_name": "Pat", "last_name": "Grip",
      "classifications": [{"code": "80-GRIP", "name": "IATSE, Local #80 (Grip)", "local": "80",
-                          "status_label": "Compliant", "on_roster": True},
+                          "status": "compliant", "status_label": "Compliant", "on_roster": True},
                          {"code": "80-DOLLY", "name": "IATSE, Local #80 (Dolly Grip)", "local": "80",
-                          "status_label": "In Progress - Not Training Eligible", "on_roster": False}],
+                          "status": "in_progress_not_training_eligible", "status_label": "In Progress - Not Training Eligible", "on_roster": False}],
      "safety_pass": {"courses": ["A", "C19", "HP1"]}}]}
 
 
@@ -562,12 +562,33 @@ def test_the_search_page_is_rate_limited(fake_rpc):
 def test_the_search_api_answers_public_fields_for_anyone(client, fake_rpc):
     fake_rpc.answer("rosters", "search_roster", FOUND)
 
-    response = client.post("/api/v1/roster/search", json={"ssn": SSN, "il_number": "12345 67890"})
+    response = client.post("/api/v1/roster/search", json={"last_name": "Grip", "ssn": SSN,
+                                                         "il_number": "12345 67890"})
 
     assert response.status_code == 200
     assert response.get_json() == FOUND
     criteria = fake_rpc.calls[0][2][0]
     assert criteria["ssn"] == "219098765" and criteria["il_number"] == "1234567890"
+
+
+@pytest.mark.parametrize("body", [{"ssn": SSN}, {"ssn": SSN, "first_name": "Pat"},
+                                  {"ssn": SSN, "il_number": "1234567890"}])
+def test_an_ssn_without_the_last_name_tells_nobody_whose_it_is(client, fake_rpc, body):
+    response = client.post("/api/v1/roster/search", json=body)
+
+    assert response.status_code == 422
+    assert "last name" in response.get_json()["message"].lower()
+    assert fake_rpc.calls == []
+
+
+def test_the_search_page_asks_for_the_last_name_with_an_ssn(client, fake_rpc):
+    fake_rpc.answer("rosters", "list_classifications", CATALOG)
+
+    response = client.post("/search", data={"ssn": SSN})
+
+    assert response.status_code == 400
+    assert "Enter the last name with the SSN" in response.get_data(as_text=True)
+    assert not any(c[1] == "search_roster" for c in fake_rpc.calls)
 
 
 @pytest.mark.parametrize("body, field", [({}, "body"), ({"page": 2}, "body"), ({"ssn": "12"}, "ssn"),
@@ -612,6 +633,11 @@ def test_the_search_api_is_in_the_openapi_document(client):
     assert {"422", "429"} <= set(operation["responses"])
     result = document["components"]["schemas"]["PublicPerson"]
     assert set(result["properties"]) == {"il_number", "first_name", "last_name", "classifications", "safety_pass"}
+    criteria = document["components"]["schemas"]["SearchCriteria"]
+    # clients can validate before sending: "at least one", an SSN only with the last name, its form
+    assert {"required": ["last_name"]} in criteria["anyOf"]
+    assert criteria["dependentRequired"] == {"ssn": ["last_name"]}
+    assert criteria["properties"]["ssn"]["pattern"] == r"^\d{3}-?\d{2}-?\d{4}$"
 
 
 def test_staff_see_days_waiting_for_review_and_their_decision_reaches_rosters(client, fake_rpc):

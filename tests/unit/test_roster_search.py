@@ -157,7 +157,7 @@ def test_a_result_holds_public_facts_only(session):
 
     [result] = answer["results"]
     assert set(result) == {"il_number", "first_name", "last_name", "classifications", "safety_pass"}
-    assert set(result["classifications"][0]) == {"code", "name", "local", "status_label", "on_roster"}
+    assert set(result["classifications"][0]) == {"code", "name", "local", "status", "status_label", "on_roster"}
     assert set(result["safety_pass"]) == {"courses"}
     text = json.dumps(answer)
     for private in (str(robin.person_id), robin.ssn_index, "219098765", "8765"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from accounts.schemas import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut, LogInIn,
+from common.contracts.accounts import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut, LogInIn,
                               MeOut, ProfilePatch, ResetConfirmIn, ResetRequestIn, SessionOut)
 from common.errors import Forbidden
 from gateway.api import api, created, parse_body

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import current_app, jsonify, request
 from pydantic import BaseModel, Field
 
-from accounts.schemas import PayrollKeyOut
+from common.contracts.accounts import PayrollKeyOut
 from common.config import SERVICES
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route

@@ -6,7 +6,7 @@ import uuid
 from flask import current_app, jsonify
 from pydantic import BaseModel, Field
 
-from accounts.schemas import CreatedAccountOut, CreatePersonIn, PersonOut, StaffAccountIn
+from common.contracts.accounts import CreatedAccountOut, CreatePersonIn, PersonOut, StaffAccountIn
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, require_api

@@ -11,7 +11,7 @@ from common.errors import ValidationFailed
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, own_person_id, require_api
-from rosters.schemas import (ApplyIn, ClassificationsOut, MyClassificationsOut,
+from common.contracts.rosters import (ApplyIn, ClassificationsOut, MyClassificationsOut,
                              PayrollBatchIn, PayrollReportOut, RecordOut, RecordWorkDaysIn, ReviewWorkDayIn,
                              SubmitWorkDaysIn, SweepIn, SweepOut, WorkDayOut, WorkDaysSubmittedOut,
                              WorkExperienceOut, check_batch_size)

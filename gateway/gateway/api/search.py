@@ -7,7 +7,7 @@ from flask import current_app, jsonify
 from gateway.api import api, parse_body
 from gateway.api.openapi import api_route
 from gateway.limits import limiter
-from rosters.search import SearchCriteria, SearchResult
+from common.contracts.rosters import SearchCriteria, SearchResult
 
 
 def search_roster(criteria: SearchCriteria) -> dict:

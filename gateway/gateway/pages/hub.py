@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from accounts.schemas import ClaimIn, CreateAccountIn, LogInIn, ResetConfirmIn, ResetRequestIn
+from common.contracts.accounts import ClaimIn, CreateAccountIn, LogInIn, ResetConfirmIn, ResetRequestIn
+from common.contracts.rosters import MAX_PAGE, SearchCriteria
 from common.errors import Conflict, HubError, LinkExpired, TooManyRequests, Unauthorized, ValidationFailed
 from gateway.api.accounts import RESET_ANSWER
 from gateway.api.search import search_roster
 from gateway.auth import actor, client_ip
 from gateway.limits import limiter
 from gateway.pages.forms import validate_form
-from rosters.engine.evaluate import LABELS
-from rosters.search import MAX_PAGE, SearchCriteria
 
 hub = Blueprint("hub", __name__)
 
@@ -44,7 +43,6 @@ def home():
 # --- public roster search ------------------------------------------------------------------------
 
 SEARCH_FIELDS = ("last_name", "first_name", "ssn", "il_number", "classification", "local")
-STATUS_OF_LABEL = {label: code for code, label in LABELS.items()}
 
 
 def _search_choices() -> tuple[list, list]:
@@ -89,8 +87,7 @@ def search():
         values.pop("ssn", None)  # never echo an SSN back into a page
     classifications, locals_ = _search_choices()
     return render_template("hub/search.html", errors=errors, values=values, found=found,
-                           classifications=classifications, locals_=locals_,
-                           status_of_label=STATUS_OF_LABEL), 400 if errors else 200
+                           classifications=classifications, locals_=locals_), 400 if errors else 200
 
 
 @hub.route("/login", methods=["GET", "POST"])

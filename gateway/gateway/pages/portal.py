@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from accounts.schemas import ChangePasswordIn, ProfilePatch
+from common.contracts.accounts import ChangePasswordIn, ProfilePatch
 from common.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized, ValidationFailed
 from gateway.auth import actor, own_person_id, require_page
 from gateway.pages.forms import validate_form

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from accounts.schemas import CreatePersonIn
+from common.contracts.accounts import CreatePersonIn
 from common.errors import Conflict, NotFound, ValidationFailed
 from gateway.api.admin import audit_entries, audit_filters
 from gateway.auth import actor, require_page, staff_self

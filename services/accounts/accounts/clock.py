@@ -1,5 +1,2 @@
-from datetime import datetime, timezone
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+"""Kept for existing imports: the clock lives in common.clock."""
+from common.clock import now  # noqa: F401

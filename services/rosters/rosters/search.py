@@ -24,111 +24,13 @@ import weakref
 from datetime import date
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
-from common.identity import normalise_ssn, ssn_index
-from rosters.engine.evaluate import LABELS
+from common.contracts.rosters import (CRITERIA, MAX_PAGE, ON_ROSTER, PAGE_SIZE, PUBLIC_STATUSES,  # noqa: F401
+                                      STATUS_LABELS as LABELS, PublicClassification, PublicPerson,
+                                      SafetyPass, SearchCriteria, SearchResult)
+from common.identity import ssn_index
 from rosters.models import CatalogVersion, ClassificationRecord, Completion, Person
-
-PAGE_SIZE = 25
-MAX_PAGE = 1000  # 25,000 results deep is far past anyone paging; ask for a narrower search
-
-# what the public sees, and what counts as being on the roster (placed and not suspended)
-PUBLIC_STATUSES = ("in_progress_not_training_eligible", "in_progress_training_eligible",
-                   "compliant", "approaching_deadline", "not_compliant")
-ON_ROSTER = ("compliant", "approaching_deadline")
-
-CRITERIA = ("last_name", "first_name", "ssn", "il_number", "classification", "local")
-
-
-class SearchCriteria(BaseModel):
-    """What a search may ask; at least one criterion. Empty strings count as not given."""
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    last_name: str | None = Field(None, max_length=100, description="case-insensitive prefix")
-    first_name: str | None = Field(None, max_length=100, description="case-insensitive prefix")
-    ssn: str | None = Field(None, description="exact match, 123-45-6789 or 123456789")
-    il_number: str | None = Field(None, description="exact, 10 digits")
-    classification: str | None = Field(None, max_length=40, description="a classification code, e.g. 80-GRIP")
-    local: str | None = Field(None, max_length=20, description="a local, e.g. 399")
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-
-    @field_validator("last_name", "first_name", "ssn", "il_number", "classification", "local",
-                     mode="before")
-    @classmethod
-    def blank_is_none(cls, value):
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
-    @field_validator("ssn")
-    @classmethod
-    def ssn_is_valid(cls, value: str | None) -> str | None:
-        # the message never repeats the number
-        return None if value is None else normalise_ssn(value)
-
-    @field_validator("il_number")
-    @classmethod
-    def il_number_is_ten_digits(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        digits = re.sub(r"[\s-]", "", value)
-        if not re.fullmatch(r"\d{10}", digits):
-            raise ValueError("an IL number is 10 digits")
-        return digits
-
-    @field_validator("classification")
-    @classmethod
-    def classification_code(cls, value: str | None) -> str | None:
-        return None if value is None else value.upper()
-
-    @field_validator("local")
-    @classmethod
-    def local_code(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        # "Local #399", "local 399", "#399" and "399" all mean 399
-        code = re.sub(r"^(local\s*)?#?\s*", "", value, flags=re.IGNORECASE).strip()
-        if not code:
-            raise ValueError("enter a local like 399")
-        return code
-
-    @model_validator(mode="after")
-    def at_least_one(self):
-        if not any(getattr(self, name) for name in CRITERIA):
-            raise ValueError("fill in at least one of last name, first name, SSN, IL number, "
-                             "classification or local")
-        return self
-
-
-class PublicClassification(BaseModel):
-    code: str
-    name: str
-    local: str
-    status_label: str
-    on_roster: bool
-
-
-class SafetyPass(BaseModel):
-    courses: list[str]
-
-
-class PublicPerson(BaseModel):
-    il_number: str
-    first_name: str
-    last_name: str
-    classifications: list[PublicClassification]
-    safety_pass: SafetyPass
-
-
-class SearchResult(BaseModel):
-    results: list[PublicPerson]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
 
 # --- the query -----------------------------------------------------------------------------------
 
@@ -233,7 +135,7 @@ def search(session: Session, criteria: SearchCriteria | dict, *, config=None,
         il_number=p.il_number, first_name=p.first_name, last_name=p.last_name,
         classifications=[PublicClassification(
             code=r.classification_code, name=names.get(r.classification_code, r.classification_code),
-            local=r.local, status_label=LABELS[r.status], on_roster=r.status in ON_ROSTER)
+            local=r.local, status=r.status, status_label=LABELS[r.status], on_roster=r.status in ON_ROSTER)
             for r in records.get(p.person_id, [])],
         safety_pass=SafetyPass(courses=courses.get(p.person_id, [])))
         for p in people]

@@ -1,4 +1,6 @@
-"""RPC shapes of the accounts service (the gateway validates requests with the same models)."""
+"""Shapes of the accounts service's RPCs and of the API built on them: pydantic only, shared by
+the service and the gateway (which validates requests with the same models and imports nothing
+from services/)."""
 from __future__ import annotations
 
 import uuid
@@ -8,8 +10,8 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo,
                       field_validator, model_validator)
 
-from accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
-from accounts.ssn import normalise_ssn
+from common.identity import SSN_JSON_PATTERN, normalise_ssn
+from common.password_policy import MAX_LENGTH, MIN_LENGTH, RULES as PASSWORD_RULES, password_problem
 from common.authz import Principal  # noqa: F401  (re-exported: the gateway's import path)
 
 ROLES = ("industry_professional", "union_rep", "staff_reviewer", "staff_admin", "employer",
@@ -37,7 +39,8 @@ class PersonFields(ContactFields):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date
-    ssn: str
+    ssn: str = Field(json_schema_extra={"pattern": SSN_JSON_PATTERN},
+                     description="9 digits, 123-45-6789 or 123456789; stored encrypted, shown masked")
 
     @field_validator("ssn")
     @classmethod
@@ -61,7 +64,7 @@ def _check_password(password: str, *inputs: str | None) -> None:
 
 class CreateAccountIn(PersonFields):
     email: LowerEmail
-    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULES)
 
     @field_validator("password")
     @classmethod
@@ -94,7 +97,7 @@ class SessionOut(BaseModel):
 
 class ClaimIn(Strict):
     token: str = Field(min_length=10, max_length=200)
-    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULES)
 
     @field_validator("password")
     @classmethod
@@ -113,7 +116,7 @@ class ResetConfirmIn(ClaimIn):
 
 class ChangePasswordIn(Strict):
     current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
-    new_password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    new_password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULES)
 
     @field_validator("new_password")
     @classmethod
@@ -131,7 +134,7 @@ class ProfilePatch(ContactFields):
 
 class StaffAccountIn(Strict):
     email: LowerEmail
-    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULES)
     display_name: str = Field(min_length=1, max_length=200)
     roles: list[Literal["union_rep", "staff_reviewer", "staff_admin", "employer"]] = Field(min_length=1)
     locals: list[str] = []

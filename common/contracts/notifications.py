@@ -1,3 +1,4 @@
+"""Shapes of the notifications service's RPCs (Message Center)."""
 from __future__ import annotations
 
 import uuid

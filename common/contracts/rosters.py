@@ -1,11 +1,15 @@
-"""Shapes of the rosters RPCs' input and output (the gateway's OpenAPI document uses them too)."""
+"""Shapes of the rosters service's RPCs and of the API built on them (the gateway's OpenAPI
+document uses them too): pydantic only, shared by the service and the gateway."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from common.identity import SSN_JSON_PATTERN, normalise_ssn
 
 MAX_PAYROLL_BATCH = 10_000
 
@@ -22,6 +26,19 @@ def check_batch_size(records: list) -> None:
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- statuses (SPEC §3): the code is the contract, the label is what people read ----------------
+
+STATUS_LABELS = {
+    "in_progress_not_training_eligible": "In Progress - Not Training Eligible",
+    "in_progress_training_eligible": "In Progress - Training Eligible",
+    "compliant": "Compliant",
+    "approaching_deadline": "Approaching Deadlines",
+    "not_compliant": "Not Compliant",
+    "pending_advancement": "Pending (In Progress)",
+    "closed": "Closed",
+}
 
 
 # --- the catalog -----------------------------------------------------------------------------
@@ -200,3 +217,117 @@ class SweepOut(BaseModel):
     reinstated: int
     advanced: int
     warnings: int
+
+
+# --- public roster search (SPEC §4 journey 8) -------------------------------------------------
+
+PAGE_SIZE = 25
+MAX_PAGE = 1000  # 25,000 results deep is far past anyone paging; ask for a narrower search
+
+# what the public sees, and what counts as being on the roster (placed and not suspended)
+PUBLIC_STATUSES = ("in_progress_not_training_eligible", "in_progress_training_eligible",
+                   "compliant", "approaching_deadline", "not_compliant")
+ON_ROSTER = ("compliant", "approaching_deadline")
+
+CRITERIA = ("last_name", "first_name", "ssn", "il_number", "classification", "local")
+
+
+SSN_NEEDS_LAST_NAME = "Enter the last name with the SSN: search by last name and SSN together."
+
+
+class SearchCriteria(BaseModel):
+    """What a search may ask. At least one of last_name, first_name, ssn, il_number,
+    classification, local; an SSN only together with the last name (seed 003: "search by Last
+    Name and SSN"), so that a number alone never tells whose it is. Empty strings count as not
+    given."""
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", json_schema_extra={
+        "anyOf": [{"required": [name]} for name in CRITERIA],
+        "dependentRequired": {"ssn": ["last_name"]},
+    })
+
+    last_name: str | None = Field(None, max_length=100, description="case-insensitive prefix")
+    first_name: str | None = Field(None, max_length=100, description="case-insensitive prefix")
+    ssn: str | None = Field(None, json_schema_extra={"pattern": SSN_JSON_PATTERN},
+                            description="exact match, 123-45-6789 or 123456789; needs last_name")
+    il_number: str | None = Field(None, description="exact, 10 digits")
+    classification: str | None = Field(None, max_length=40, description="a classification code, e.g. 80-GRIP")
+    local: str | None = Field(None, max_length=20, description="a local, e.g. 399")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+
+    @field_validator("last_name", "first_name", "ssn", "il_number", "classification", "local",
+                     mode="before")
+    @classmethod
+    def blank_is_none(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("ssn")
+    @classmethod
+    def ssn_is_valid(cls, value: str | None) -> str | None:
+        # the message never repeats the number
+        return None if value is None else normalise_ssn(value)
+
+    @field_validator("il_number")
+    @classmethod
+    def il_number_is_ten_digits(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = re.sub(r"[\s-]", "", value)
+        if not re.fullmatch(r"\d{10}", digits):
+            raise ValueError("an IL number is 10 digits")
+        return digits
+
+    @field_validator("classification")
+    @classmethod
+    def classification_code(cls, value: str | None) -> str | None:
+        return None if value is None else value.upper()
+
+    @field_validator("local")
+    @classmethod
+    def local_code(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # "Local #399", "local 399", "#399" and "399" all mean 399
+        code = re.sub(r"^(local\s*)?#?\s*", "", value, flags=re.IGNORECASE).strip()
+        if not code:
+            raise ValueError("enter a local like 399")
+        return code
+
+    @model_validator(mode="after")
+    def at_least_one(self):
+        if not any(getattr(self, name) for name in CRITERIA):
+            raise ValueError("fill in at least one of last name, first name, SSN, IL number, "
+                             "classification or local")
+        if self.ssn and not self.last_name:
+            raise ValueError(SSN_NEEDS_LAST_NAME)
+        return self
+
+
+class PublicClassification(BaseModel):
+    code: str
+    name: str
+    local: str
+    status: str          # the code (SPEC §3), e.g. "compliant"
+    status_label: str    # what people read, e.g. "Compliant"
+    on_roster: bool
+
+
+class SafetyPass(BaseModel):
+    courses: list[str]
+
+
+class PublicPerson(BaseModel):
+    il_number: str
+    first_name: str
+    last_name: str
+    classifications: list[PublicClassification]
+    safety_pass: SafetyPass
+
+
+class SearchResult(BaseModel):
+    results: list[PublicPerson]
+    total: int
+    page: int
+    page_size: int
+    pages: int

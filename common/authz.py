@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from common.audit import Actor
 from common.errors import Forbidden
 
-STAFF_ROLES = frozenset({"staff_reviewer", "staff_admin"})
+STAFF = ("staff_reviewer", "staff_admin")   # for require_role(principal, *STAFF)
+STAFF_ROLES = frozenset(STAFF)
 
 
 class Principal(BaseModel):
@@ -29,6 +30,9 @@ class Principal(BaseModel):
     display_name: str | None = None
     payroll_client_id: uuid.UUID | None = None
     on_behalf_of: uuid.UUID | None = None   # set when staff act for an Industry Professional
+    # the address the request came from, set by the gateway when it sends a principal to a
+    # service as the viewer of a record, so that audit entries of reads name it too
+    client_ip: str | None = None
 
     def has(self, *roles: str) -> bool:
         return bool(set(roles) & set(self.roles))
@@ -39,7 +43,7 @@ class Principal(BaseModel):
 
     def actor(self, client_ip: str | None = None) -> Actor:
         return Actor(account_id=self.account_id, roles=self.roles, on_behalf_of=self.on_behalf_of,
-                     client_ip=client_ip)
+                     client_ip=client_ip or self.client_ip)
 
 
 def as_principal(value) -> Principal:

@@ -26,6 +26,13 @@ class HubError(Exception):
 
 
 @deserialize_to_instance
+class BadRequest(HubError):
+    """The request could not be read."""
+    code = "bad_request"
+    http_status = 400
+
+
+@deserialize_to_instance
 class ValidationFailed(HubError):
     """The request is not valid."""
     code = "validation_failed"

@@ -9,7 +9,22 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from common.clock import today
 from common.identity import SSN_JSON_PATTERN, normalise_ssn
+
+# Work days older than this are not records anyone can prove; the catalog's windows are years.
+EARLIEST_WORK_DATE = date(1950, 1, 1)
+# Dates a sweep or an "as of" read may name: far enough either way for any real question,
+# near enough that date arithmetic in the engine (years added, windows subtracted) cannot overflow.
+EARLIEST_AS_OF, LATEST_AS_OF = date(1950, 1, 1), date(2199, 12, 31)
+
+
+def _work_date_is_plausible(value: date) -> date:
+    if value < EARLIEST_WORK_DATE:
+        raise ValueError(f"a work date before {EARLIEST_WORK_DATE:%m/%d/%Y} cannot be recorded")
+    if value > today():
+        raise ValueError("a work date cannot be in the future")
+    return value
 
 MAX_PAYROLL_BATCH = 10_000
 
@@ -122,6 +137,11 @@ class WorkDayIn(Strict):
     hours: float | None = Field(None, ge=0, le=24)
     union: bool = True
 
+    @field_validator("work_date")
+    @classmethod
+    def plausible(cls, value: date) -> date:
+        return _work_date_is_plausible(value)
+
 
 class SubmitWorkDaysIn(Strict):
     """An Industry Professional reports days worked, with proof (an uploaded document)."""
@@ -186,6 +206,11 @@ class PayrollRecordIn(BaseModel):
     def upper(cls, value: str) -> str:
         return value.upper()
 
+    @field_validator("work_date")
+    @classmethod
+    def plausible(cls, value: date) -> date:
+        return _work_date_is_plausible(value)
+
 
 class PayrollBatchIn(BaseModel):
     records: list[dict] = Field(max_length=MAX_PAYROLL_BATCH)
@@ -206,7 +231,14 @@ class PayrollReportOut(BaseModel):
 # --- sweeps ----------------------------------------------------------------------------------
 
 class SweepIn(Strict):
-    as_of: date
+    as_of: date = Field(description=f"a date from {EARLIEST_AS_OF} to {LATEST_AS_OF}")
+
+    @field_validator("as_of")
+    @classmethod
+    def in_range(cls, value: date) -> date:
+        if not EARLIEST_AS_OF <= value <= LATEST_AS_OF:
+            raise ValueError(f"as_of must be between {EARLIEST_AS_OF:%m/%d/%Y} and {LATEST_AS_OF:%m/%d/%Y}")
+        return value
 
 
 class SweepOut(BaseModel):

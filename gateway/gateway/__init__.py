@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
 from common import config as hub_config
+from common.secrets import DEV_DEFAULTS, secret
 
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_SECRET_KEY = DEV_DEFAULTS["HUB_SECRET_KEY"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -19,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(
         HUB_VERSION="0.1.0",
         AMQP_URI=hub_config.amqp_uri(),
-        SECRET_KEY=hub_config.setting("HUB_SECRET_KEY", DEV_SECRET_KEY),
+        SECRET_KEY=hub_config.setting("HUB_SECRET_KEY"),
         RPC_TIMEOUT=float(hub_config.setting("HUB_RPC_TIMEOUT", "10")),
         RPC_POOL_SIZE=int(hub_config.setting("HUB_RPC_POOL_SIZE", "8")),
         SESSION_COOKIE_HTTPONLY=True,
@@ -38,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("HUB_FLASK")
     if test_config:
         app.config.update(test_config)
+    if not app.config["SECRET_KEY"]:
+        # refuses to start without HUB_SECRET_KEY unless development defaults were asked for
+        app.config["SECRET_KEY"] = secret("HUB_SECRET_KEY", app.config)
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY:
         log.warning("HUB_SECRET_KEY is not set: using the development key")
 
@@ -73,6 +77,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response):
+        # Pages and API answers carry personal data: no browser or proxy may keep a copy.
+        # Only the versioned static files (CSS, icons) may be cached.
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Pragma", "no-cache")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -46,7 +46,7 @@ def acting_for(principal: Principal, person_id: str | None) -> Principal:
     if not principal.is_staff:
         raise Forbidden("Only Contract Services staff may act on behalf of someone.")
     # name and IL number only, not audited: what staff then read or change is audited itself
-    person = current_app.rpc.call("accounts", "person_card", person_id, principal.model_dump(mode="json"))
+    person = current_app.rpc.call("accounts", "person_card", person_id, viewer(principal))
     g.acting_person = person  # for the layout's "You are helping …" banner: no second RPC
     return principal.model_copy(update={"person_id": person["person_id"], "on_behalf_of": person["person_id"]})
 
@@ -115,6 +115,12 @@ def actor(principal: Principal | None = None) -> dict:
     if principal is None:
         return {"roles": ["anonymous"], "client_ip": client_ip()}
     return principal.actor(client_ip()).model_dump(mode="json")
+
+
+def viewer(principal: Principal) -> dict:
+    """The principal as a service needs it to decide (and audit) a read: with this request's
+    client address, so a staff look at private details names where it came from."""
+    return principal.model_copy(update={"client_ip": client_ip()}).model_dump(mode="json")
 
 
 def own_person_id(principal: Principal) -> str:

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "too_large", 429: "too_many_requests"}
+NOT_FOUND_PAGE = "We could not find that page. It may have moved, or the link may be incomplete."
 
 
 def _wants_json() -> bool:
@@ -27,17 +28,21 @@ def register_error_handlers(app):
     def hub_error(exc: HubError):
         if _wants_json():
             return jsonify(exc.to_json()), exc.http_status
-        return render_template("error.html", message=exc.message), exc.http_status
+        return render_template("error.html", message=exc.message, status=exc.http_status), exc.http_status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = HTTP_CODES.get(exc.code, "error")
         message = exc.description or exc.name
+        if exc.code == 404 and not _wants_json():
+            message = NOT_FOUND_PAGE
         if exc.code == 429:
             message = f"Too many attempts. Please try again later ({exc.description})."
+        # keep what the exception says about itself (Allow on a 405, Retry-After on a 429)
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
-            return jsonify({"error": code, "message": message}), exc.code
-        return render_template("error.html", message=message), exc.code
+            return jsonify({"error": code, "message": message}), exc.code, headers
+        return render_template("error.html", message=message, status=exc.code), exc.code, headers
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -45,4 +50,4 @@ def register_error_handlers(app):
         message = "Something went wrong on our side. Please try again."
         if _wants_json():
             return jsonify({"error": "internal_error", "message": message}), 500
-        return render_template("error.html", message=message), 500
+        return render_template("error.html", message=message, status=500), 500

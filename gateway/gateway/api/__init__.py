@@ -4,14 +4,23 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from common.errors import ValidationFailed, validation_failed_from
+from common.errors import BadRequest, ValidationFailed, validation_failed_from
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+def json_body():
+    """The request's JSON, or None when it is not JSON. Nesting deep enough to exhaust the
+    parser's recursion is refused as a bad request instead of crashing the worker."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply.") from None
+
+
 def parse_body(model: type[BaseModel]):
     """The JSON body as `model`, or a 422 that names each bad field."""
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise ValidationFailed("Send a JSON object with Content-Type: application/json.")
     try:

@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 from pydantic import BaseModel, Field
 
 from common.contracts.accounts import PayrollKeyOut
+from common.authz import STAFF
 from common.config import SERVICES
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
@@ -68,6 +69,6 @@ def audit_filters() -> dict:
 
 @api_route(api, "/staff/audit", "GET", "The audit log of every service, newest first "
            "(?actor_account_id=&target_id=&action=&limit=)", "staff", errors=(401, 403), auth="bearer")
-@require_api("staff_reviewer", "staff_admin")
+@require_api(*STAFF)
 def list_audit(principal):
     return jsonify({"entries": audit_entries(audit_filters())})

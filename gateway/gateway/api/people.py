@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from common.contracts.accounts import CreatedAccountOut, CreatePersonIn, PersonOut, StaffAccountIn
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
-from gateway.auth import actor, require_api
+from gateway.auth import actor, require_api, viewer
 
-STAFF = ("staff_reviewer", "staff_admin")
+from common.authz import STAFF  # noqa: E402
 
 
 def rpc(method: str, *args):
@@ -23,7 +23,7 @@ def rpc(method: str, *args):
            response=PersonOut, errors=(401, 404), auth="bearer")
 @require_api()
 def get_person(principal, person_id: uuid.UUID):
-    return jsonify(rpc("get_person", str(person_id), principal.model_dump(mode="json")))
+    return jsonify(rpc("get_person", str(person_id), viewer(principal)))
 
 
 class PeopleSearchIn(BaseModel):
@@ -36,7 +36,7 @@ class PeopleSearchIn(BaseModel):
 @require_api(*STAFF)
 def find_people(principal):
     data = parse_body(PeopleSearchIn)
-    return jsonify({"people": rpc("find_people", data.q, principal.model_dump(mode="json"))})
+    return jsonify({"people": rpc("find_people", data.q, viewer(principal))})
 
 
 @api_route(api, "/staff/people", "POST", "Record a person who has no account yet", "staff",

@@ -8,7 +8,7 @@ from flask import current_app, jsonify, request
 from pydantic import BaseModel, Field
 
 from common.errors import ValidationFailed
-from gateway.api import api, created, parse_body
+from gateway.api import api, created, json_body, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, own_person_id, require_api
 from common.contracts.rosters import (ApplyIn, ClassificationsOut, MyClassificationsOut,
@@ -16,7 +16,7 @@ from common.contracts.rosters import (ApplyIn, ClassificationsOut, MyClassificat
                              SubmitWorkDaysIn, SweepIn, SweepOut, WorkDayOut, WorkDaysSubmittedOut,
                              WorkExperienceOut, check_batch_size)
 
-STAFF = ("staff_reviewer", "staff_admin")
+from common.authz import STAFF  # noqa: E402
 AS_OF = {"name": "as_of", "in": "query", "required": False,
          "description": "Evaluate as of this day (YYYY-MM-DD); today by default.",
          "schema": {"type": "string", "format": "date"}}
@@ -85,7 +85,7 @@ def submit_work_days(principal):
 
 def payroll_records() -> list:
     """The body as a list of records: `{"records": [...]}` or the bare list."""
-    body = request.get_json(silent=True)
+    body = json_body()
     if isinstance(body, dict) and isinstance(body.get("records"), list):
         body = body["records"]
     if not isinstance(body, list):

@@ -1,0 +1,140 @@
+"""What the first review found at the gateway's edge: caching of personal data, HSTS, 405s,
+hostile JSON, out-of-range dates, implausible work dates, audit addresses, links in e-mails."""
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from common import config as hub_config
+from common.clock import today
+from common.contracts.rosters import PayrollRecordIn, SweepIn, WorkDayIn
+from tests.support.fake_gateway import PERSON_ID, make_app, make_principal
+
+
+def logged_in(client, fake_rpc, *roles):
+    with client.session_transaction() as session:
+        session["token"] = "t"
+    principal = make_principal(*roles)
+    fake_rpc.answer("accounts", "authenticate", principal)
+    return principal
+
+
+def test_pages_and_api_answers_with_personal_data_are_never_cached(client, fake_rpc):
+    fake_rpc.answer("accounts", "get_me", {"person_id": PERSON_ID})
+    fake_rpc.answer("rosters", "list_classifications", [])
+    logged_in(client, fake_rpc)
+    for response in (client.get("/"), client.get("/api/v1/me", headers={"Authorization": "Bearer t"}),
+                     client.get("/search"), client.get("/no-such-page")):
+        assert response.headers["Cache-Control"] == "no-store", response.request.path
+
+
+def test_static_files_may_still_be_cached(client):
+    response = client.get("/static/hub.css")
+
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_hsts_is_sent_only_when_cookies_are_secure(fake_rpc):
+    fake_rpc.answer("rosters", "list_classifications", [])
+    plain = make_app(fake_rpc).test_client().get("/search")
+    secure = make_app(fake_rpc, SESSION_COOKIE_SECURE=True).test_client().get("/search")
+
+    assert "Strict-Transport-Security" not in plain.headers
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_wrong_method_says_which_methods_are_allowed(client):
+    response = client.get("/api/v1/roster/search")
+
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method_not_allowed"
+    assert "POST" in response.headers["Allow"]
+
+
+def test_json_nested_a_thousand_levels_deep_is_a_bad_request_not_a_crash(client, fake_rpc):
+    fake_rpc.answer("accounts", "authenticate_api_key", make_principal("payroll_client"))
+    body = "[" * 1000 + "]" * 1000
+    nested = '{"last_name": ' + body + "}"
+
+    for path in ("/api/v1/roster/search", "/api/v1/integrations/payroll/work-records"):
+        response = client.post(path, data=nested, content_type="application/json",
+                               headers={"Authorization": "Bearer hubpk_x"})
+        assert response.status_code == 400, path
+        assert response.get_json()["error"] == "bad_request"
+    response = client.post("/api/v1/roster/search", data=nested, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested" in response.get_json()["message"]
+
+
+def test_a_sweep_as_of_the_year_one_is_refused_with_422(client, fake_rpc):
+    logged_in(client, fake_rpc, "staff_admin")
+
+    response = client.post("/api/v1/staff/sweeps", json={"as_of": "0001-01-01"},
+                           headers={"Authorization": "Bearer t"})
+
+    assert response.status_code == 422
+    assert "as_of" in response.get_json()["details"]["fields"]
+    assert not any(method == "run_sweep" for _, method, _ in fake_rpc.calls)
+
+
+@pytest.mark.parametrize("shape", [WorkDayIn, PayrollRecordIn])
+@pytest.mark.parametrize("work_date, problem", [(date(1949, 12, 31), "before"),
+                                                (None, "future")])
+def test_work_dates_before_1950_or_in_the_future_are_refused_with_a_reason(shape, work_date, problem):
+    work_date = work_date or today() + timedelta(days=1)
+    fields = {"work_date": work_date.isoformat(), "classification_code": "80-GRIP", "employer": "WB",
+              "hours": 8, "ssn": "219-09-8765", "last_name": "Grip", "first_name": "Pat"}
+    if shape is WorkDayIn:
+        fields = {k: v for k, v in fields.items() if k not in ("ssn", "last_name", "first_name")}
+    with pytest.raises(ValueError, match=problem):
+        shape.model_validate(fields)
+    assert shape.model_validate({**fields, "work_date": today().isoformat()})
+
+
+def test_sweep_dates_keep_to_the_range_the_engine_can_add_years_to():
+    assert SweepIn(as_of="1950-01-01") and SweepIn(as_of="2199-12-31")
+    for bad in ("1949-12-31", "2200-01-01", "9999-12-31"):
+        with pytest.raises(ValueError, match="between"):
+            SweepIn(as_of=bad)
+
+
+def test_a_staff_look_at_a_person_sends_the_client_address_for_the_audit(client, fake_rpc):
+    logged_in(client, fake_rpc, "staff_reviewer")
+    fake_rpc.answer("accounts", "get_person", {"person_id": PERSON_ID})
+    person_id = str(uuid.uuid4())
+
+    client.get(f"/api/v1/people/{person_id}", headers={"Authorization": "Bearer t"},
+               environ_base={"REMOTE_ADDR": "203.0.113.9"})
+
+    _, _, (asked_for, viewer) = next(c for c in fake_rpc.calls if c[1] == "get_person")
+    assert asked_for == person_id and viewer["client_ip"] == "203.0.113.9"
+
+
+def test_the_viewers_address_reaches_the_audit_entry():
+    from common.authz import Principal
+
+    viewer = Principal(roles=["staff_reviewer"], client_ip="203.0.113.9")
+
+    assert viewer.actor().client_ip == "203.0.113.9"
+    assert viewer.actor("198.51.100.1").client_ip == "198.51.100.1"
+
+
+def test_links_in_e_mails_follow_the_port_the_hub_runs_on(monkeypatch):
+    monkeypatch.delenv("HUB_PUBLIC_URL", raising=False)
+    monkeypatch.setenv("HUB_PORT", "9090")
+    monkeypatch.delenv("HUB_HOST", raising=False)
+
+    assert hub_config.public_url() == "http://127.0.0.1:9090"
+    assert hub_config.public_url({"HUB_PUBLIC_URL": "https://thehub.org/"}) == "https://thehub.org"
+    # the services' config.yml leaves it empty unless set
+    assert hub_config.public_url({"HUB_PUBLIC_URL": None}) == "http://127.0.0.1:9090"
+
+
+def test_the_services_config_no_longer_pins_links_to_port_8080():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for service in ("accounts", "notifications"):
+        text = (root / "services" / service / "config.yml").read_text()
+        assert "127.0.0.1:8080" not in text, service

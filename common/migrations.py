@@ -90,15 +90,5 @@ def _run(connection, metadata):
         context.run_migrations()
 
 
-def make_audit_log_append_only(op) -> None:
-    """Called from each service's migration that creates audit_log: PostgreSQL itself then
-    refuses UPDATE and DELETE on it (the ORM guard in common.audit covers SQLite)."""
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("""
-        CREATE OR REPLACE FUNCTION hub_audit_log_append_only() RETURNS trigger AS $$
-        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END;
-        $$ LANGUAGE plpgsql""")
-    op.execute("""
-        CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-        FOR EACH ROW EXECUTE FUNCTION hub_audit_log_append_only()""")
+# kept for migrations written before common.migration_tables existed
+from common.migration_tables import make_audit_log_append_only  # noqa: E402,F401

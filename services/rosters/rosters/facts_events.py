@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from common.clock import local_day
 from common.events.accounts import PersonRegistered
 from common.events.documents import DocumentExpired, DocumentReviewed
 from common.events.training import CompletionExpired, CourseCompleted, Enrolled
@@ -53,9 +54,9 @@ def document_reviewed(session: Session, event: DocumentReviewed) -> uuid.UUID:
         fact = DocumentFact(document_id=event.document_id, person_id=event.person_id)
         session.add(fact)
     fact.document_type = event.document_type
-    if event.decision in ("approve", "approved"):
+    if event.decision == "approved":
         fact.status = "approved"
-        fact.approved_on = event.occurred_at.astimezone().date()  # the day here, as today() is
+        fact.approved_on = event.reviewed_on or local_day(event.occurred_at)  # the Hub's business day
         fact.expires_on = event.expires_on
     else:
         fact.status = "rejected"

@@ -57,7 +57,7 @@ def link_in_email(hub, address: str, subject: str, path: str) -> str:
     def find():
         for message in reversed(hub.smtp.messages_to(address)):
             if message["Subject"] == subject:
-                body = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+                body = message.get_body(("plain",)).get_content()
                 found = re.search(rf"https?://\S+{re.escape(path)}\?token=[\w-]+", body)
                 if found:
                     return found.group(0)

@@ -33,7 +33,9 @@ def test_a_new_account_is_welcomed_by_email(rpc, smtp):
     [welcome] = wait_until(lambda: smtp.messages_to(email), timeout=20,
                            message="the welcome e-mail at the SMTP server")
     assert welcome["Subject"] == "Welcome to the Industry Hub"
-    assert created["il_number"] in welcome.get_payload(decode=True).decode()
+    assert welcome.get_content_type() == "multipart/alternative"
+    assert created["il_number"] in welcome.get_body(("plain",)).get_content()
+    assert created["il_number"] in welcome.get_body(("html",)).get_content()
     assert rpc.accounts.get_me(created["person_id"])["email_undeliverable"] is False
 
 

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from common.db import create_engine_for, make_session_factory
-from common.events.accounts import ContactDetailsChanged
+from common.events.accounts import ContactDetailsChanged, InvitationSent, PersonRegistered
 from common.migrations import upgrade_to_head
 from notifications import domain
 from notifications.mail import SmtpTransport
@@ -155,3 +155,37 @@ def test_a_person_who_opted_out_of_email_is_skipped(session_factory, transport, 
     assert row.attempts == 0
     assert row.sent_to is None
     assert smtp.messages() == []
+
+
+def test_a_templated_message_is_sent_as_text_and_html(session_factory, transport, smtp):
+    person_id, to = uuid.uuid4(), address()
+    add_recipient(session_factory, person_id, to)
+    with session_factory() as session:
+        domain.welcome(session, PersonRegistered(person_id=person_id, il_number="0123456789",
+                                                 first_name="Pat", last_name="Doe"), "https://hub.example")
+        session.commit()
+
+    assert send_due(session_factory, transport, MAIL_FROM) == 1
+
+    [received] = smtp.messages_to(to)
+    assert received.get_content_type() == "multipart/alternative"
+    assert "Your IL number is 0123456789." in received.get_body(("plain",)).get_content()
+    assert 'href="https://hub.example/portal"' in received.get_body(("html",)).get_content()
+
+
+def test_a_sent_invitation_keeps_its_link_in_neither_text_nor_html(session_factory, transport, smtp):
+    person_id, to = uuid.uuid4(), address()
+    add_recipient(session_factory, person_id, to)
+    with session_factory() as session:
+        email, _ = domain.invitation(session, InvitationSent(
+            person_id=person_id, claim_url="https://hub.example/claim?token=secret",
+            expires_at="2027-01-08T06:00:00+00:00"), "https://hub.example")
+        session.commit()
+        email_id = email.id
+
+    send_due(session_factory, transport, MAIL_FROM)
+
+    [received] = smtp.messages_to(to)
+    assert "claim?token=secret" in received.get_body(("html",)).get_content()
+    row = load(session_factory, email_id)
+    assert row.status == "sent" and "secret" not in row.body and row.html is None

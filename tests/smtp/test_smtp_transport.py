@@ -39,6 +39,18 @@ def test_an_email_arrives_with_its_recipient_subject_body_and_stable_message_id(
     assert "Your class is on Monday." in received.get_payload(decode=True).decode()
 
 
+def test_an_email_with_html_arrives_as_multipart_alternative_text_first(smtp, transport):
+    to = f"pat.{uuid.uuid4().hex[:8]}@example.com"
+
+    transport.send(make_email(to, html="<p>Hello Pat,</p><p>Your class is on <b>Monday</b>.</p>"))
+
+    [received] = smtp.messages_to(to)
+    assert received.get_content_type() == "multipart/alternative"
+    text, html = received.iter_parts()  # readers show the last part they understand
+    assert text.get_content_type() == "text/plain" and "Your class is on Monday." in text.get_content()
+    assert html.get_content_type() == "text/html" and "<b>Monday</b>" in html.get_content()
+
+
 def test_a_refused_recipient_is_a_permanent_failure_with_the_servers_code(smtp, transport):
     with pytest.raises(PermanentFailure) as failure:
         transport.send(make_email("bounce.pat@example.com"))

@@ -1,81 +1,52 @@
-"""Message Center rules: plain functions over a session."""
+"""Message Center rules: plain functions over a session.
+
+Each function for an event returns `(result, [events])`; the handler publishes and commits.
+The words come from templates/email (notifications.render); every message names what happened,
+what to do, and links to the page where to do it.
+"""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from common.clock import local_day, now
+from common.contracts.notifications import MessageOut, MessagesOut
 from common.errors import NotFound
-from common.events.accounts import (ContactDetailsChanged, InvitationSent, PasswordResetRequested,
-                                    PersonRegistered)
+from common.events.accounts import (AccountClaimed, ContactDetailsChanged, InvitationSent,
+                                    PasswordResetRequested, PersonRegistered)
 from common.events.notifications import MessageCreated
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
 from notifications.models import Message, OutgoingEmail, Recipient
-from notifications.schemas import MessageOut, MessagesOut
+from notifications.render import plural, render
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def post_message(session: Session, person_id: uuid.UUID, category: str, subject: str,
-                 body: str, email: bool = True, deadline=None) -> tuple[Message, MessageCreated]:
+def post_message(session: Session, person_id: uuid.UUID, category: str, subject: str, body: str,
+                 email: bool = True, deadline: date | None = None,
+                 html: str | None = None) -> tuple[Message, list[MessageCreated]]:
     """A Message Center entry, optionally mirrored by an e-mail the mail loop will send."""
     message = Message(id=uuid.uuid4(), person_id=person_id, category=category, subject=subject,
                       body=body, deadline=deadline, created_at=now())
     session.add(message)
     if email:
         session.add(OutgoingEmail(id=uuid.uuid4(), person_id=person_id, message_id=message.id,
-                                  subject=subject, body=body, status="pending", attempts=0,
-                                  next_attempt_at=now(), created_at=now()))
-    event = MessageCreated(message_id=message.id, person_id=person_id, category=category,
-                           subject=subject)
-    return message, event
+                                  subject=subject, body=body, html=html, status="pending",
+                                  attempts=0, next_attempt_at=now(), created_at=now()))
+    return message, [MessageCreated(message_id=message.id, person_id=person_id, category=category,
+                                    subject=subject)]
 
 
-def send_email(session: Session, person_id: uuid.UUID, subject: str, body: str) -> None:
+def send_email(session: Session, person_id: uuid.UUID, subject: str, body: str,
+               html: str | None = None) -> OutgoingEmail:
     """An e-mail with no Message Center entry (the person may have no Portal yet)."""
-    session.add(OutgoingEmail(id=uuid.uuid4(), person_id=person_id, message_id=None, kind="transactional",
-                              subject=subject, body=body, status="pending", attempts=0,
-                              next_attempt_at=now(), created_at=now()))
-
-
-def invitation(session: Session, event: InvitationSent, first_name: str | None) -> None:
-    expires = datetime.fromisoformat(event.expires_at).strftime("%B %-d, %Y")
-    body = (
-        f"Hello {first_name or 'there'},\n\n"
-        "Contract Services has a brand-new Portal on the Industry Hub, and your records are "
-        "waiting for you there: your classifications, requirements, deadlines, documents and "
-        "training.\n\n"
-        "Create your password to claim your new Portal account:\n\n"
-        f"{event.claim_url}\n\n"
-        f"This link can be used once and expires on {expires} (7 days). After that, visit the "
-        "Industry Hub, select “Forgot your password?” and choose a new password to unlock your "
-        "Portal.\n\n"
-        "Need help? Contact us at 818.565.0550 ext. 1100.\n\nContract Services"
-    )
-    send_email(session, event.person_id, "Action Required - Welcome to the Contract Services Portal!", body)
-
-
-def password_reset(session: Session, event: PasswordResetRequested, first_name: str | None) -> None:
-    body = (
-        f"Hello {first_name or 'there'},\n\n"
-        "Someone (hopefully you) asked to reset the password of your Contract Services Portal "
-        "account. Choose a new password here:\n\n"
-        f"{event.reset_url}\n\n"
-        "This link can be used once and expires in one hour. If you did not ask, ignore this "
-        "e-mail: your password stays as it is.\n\nContract Services"
-    )
-    send_email(session, event.person_id, "Reset your Contract Services Portal password", body)
-
-
-def account_ready(session: Session, person_id: uuid.UUID, public_url: str):
-    body = ("Your Contract Services Portal account is ready. Your dashboard shows every "
-            "classification on file for you, with its requirements and deadlines.\n\n"
-            f"Log in any time at {public_url}/portal.\n\nContract Services")
-    return post_message(session, person_id, "account", "Your Portal account is ready", body)
+    email = OutgoingEmail(id=uuid.uuid4(), person_id=person_id, message_id=None, kind="transactional",
+                          subject=subject, body=body, html=html, status="pending", attempts=0,
+                          next_attempt_at=now(), created_at=now())
+    session.add(email)
+    return email
 
 
 def first_name_of(session: Session, person_id: uuid.UUID) -> str | None:
@@ -83,21 +54,42 @@ def first_name_of(session: Session, person_id: uuid.UUID) -> str | None:
     return recipient.first_name if recipient else None
 
 
+def classification_url(public_url: str, code: str) -> str:
+    return f"{public_url}/portal/classifications/{quote(code, safe='')}"
+
+
+# --- accounts.* events --------------------------------------------------------------------------
+
 def welcome(session: Session, event: PersonRegistered, public_url: str):
-    body = (
-        f"Hello {event.first_name},\n\n"
-        "Welcome to the Industry Hub, the home of the Industry Experience Roster and the Safety "
-        "Pass training program.\n\n"
-        f"Your IL number is {event.il_number}. Keep it handy: employers and Contract Services "
-        "use it to find your records.\n\n"
-        f"Log into your Portal at {public_url}/portal to see your classifications, their "
-        "requirements and deadlines, upload documents and enroll in training.\n\n"
-        "Contract Services"
-    )
-    return post_message(session, event.person_id, "account", "Welcome to the Industry Hub", body)
+    subject = "Welcome to the Industry Hub"
+    words = render("welcome", subject=subject, first_name=event.first_name, il_number=event.il_number,
+                   public_url=public_url, action_url=f"{public_url}/portal")
+    return post_message(session, event.person_id, "account", subject, words.text, html=words.html)
 
 
-def record_contact(session: Session, event: ContactDetailsChanged) -> None:
+def invitation(session: Session, event: InvitationSent, public_url: str):
+    subject = "Action Required - Welcome to the Contract Services Portal!"
+    words = render("invitation", subject=subject, first_name=first_name_of(session, event.person_id),
+                   expires_on=local_day(datetime.fromisoformat(event.expires_at)),
+                   public_url=public_url, action_url=event.claim_url)
+    return send_email(session, event.person_id, subject, words.text, words.html), []
+
+
+def password_reset(session: Session, event: PasswordResetRequested, public_url: str):
+    subject = "Reset your Contract Services Portal password"
+    words = render("password_reset", subject=subject, first_name=first_name_of(session, event.person_id),
+                   public_url=public_url, action_url=event.reset_url)
+    return send_email(session, event.person_id, subject, words.text, words.html), []
+
+
+def account_ready(session: Session, event: AccountClaimed, public_url: str):
+    subject = "Your Portal account is ready"
+    words = render("account_ready", subject=subject, first_name=first_name_of(session, event.person_id),
+                   public_url=public_url, action_url=f"{public_url}/portal")
+    return post_message(session, event.person_id, "account", subject, words.text, html=words.html)
+
+
+def record_contact(session: Session, event: ContactDetailsChanged):
     recipient = session.get(Recipient, event.person_id)
     if recipient is None:
         recipient = Recipient(person_id=event.person_id)
@@ -109,7 +101,10 @@ def record_contact(session: Session, event: ContactDetailsChanged) -> None:
     session.execute(sa.update(OutgoingEmail).where(
         OutgoingEmail.person_id == event.person_id, OutgoingEmail.status == "pending")
         .values(next_attempt_at=now()))
+    return recipient, []
 
+
+# --- the Message Center -------------------------------------------------------------------------
 
 def list_messages(session: Session, person_id: uuid.UUID, limit: int = 100) -> MessagesOut:
     rows = session.scalars(
@@ -135,62 +130,52 @@ def mark_read(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> 
 
 # --- roster news (rosters.* events): each a Message Center entry, also e-mailed ----------------
 
-SIGN_OFF = "\n\nLog into your Portal to see every requirement and what to do next.\n\nContract Services"
+def _roster_news(session: Session, template: str, person_id: uuid.UUID, subject: str, public_url: str,
+                 code: str, category: str = "roster", deadline: date | None = None, **facts):
+    words = render(template, subject=subject, first_name=first_name_of(session, person_id),
+                   public_url=public_url, action_url=classification_url(public_url, code), **facts)
+    return post_message(session, person_id, category, subject[:200], words.text, deadline=deadline,
+                        html=words.html)
 
 
-def _hello(session: Session, person_id: uuid.UUID) -> str:
-    return f"Hello {first_name_of(session, person_id) or 'there'},\n\n"
-
-
-def _long_date(day) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
-
-def placed_on_roster(session: Session, event: PlacedOnRoster):
+def placed_on_roster(session: Session, event: PlacedOnRoster, public_url: str):
     name = event.classification_name or event.classification_code
-    body = (_hello(session, event.person_id)
-            + f"Congratulations! You are placed on the roster as {name}, as of "
-              f"{_long_date(event.placed_on)}. To stay on it, keep every ongoing requirement met; "
-              "we will remind you before anything is due." + SIGN_OFF)
-    return post_message(session, event.person_id, "roster", "You are placed on the roster", body)
+    return _roster_news(session, "placed_on_roster", event.person_id, "You are placed on the roster",
+                        public_url, event.classification_code, classification=name,
+                        placed_on=event.placed_on)
 
 
-def suspended(session: Session, event: Suspended):
+def suspended(session: Session, event: Suspended, public_url: str):
     name = event.classification_name or event.classification_code
-    body = (_hello(session, event.person_id)
-            + f"Your {name} record is Not Compliant as of {_long_date(event.as_of)}, so you are "
-              f"suspended from the roster until this is resolved: {event.reason}.\n\nDays out of "
-              "compliance do not count toward advancing in grouping." + SIGN_OFF)
-    return post_message(session, event.person_id, "roster", f"Not Compliant: {name}", body)
+    return _roster_news(session, "suspended", event.person_id, f"Not Compliant: {name}", public_url,
+                        event.classification_code, classification=name, as_of=event.as_of,
+                        reason=event.reason, requirements=event.requirements)
 
 
-def reinstated(session: Session, event: Reinstated):
+def reinstated(session: Session, event: Reinstated, public_url: str):
     name = event.classification_name or event.classification_code
-    body = (_hello(session, event.person_id)
-            + f"Your {name} record is Compliant again as of {_long_date(event.as_of)}: you are back "
-              "on the roster." + SIGN_OFF)
-    return post_message(session, event.person_id, "roster", f"Compliant again: {name}", body)
+    return _roster_news(session, "reinstated", event.person_id, f"Compliant again: {name}", public_url,
+                        event.classification_code, classification=name, as_of=event.as_of)
 
 
-def group_advanced(session: Session, event: GroupAdvanced):
+def group_advanced(session: Session, event: GroupAdvanced, public_url: str):
     to_name = event.to_classification_name or event.to_classification_code
     from_name = event.from_classification_name or event.from_classification_code
-    body = (_hello(session, event.person_id)
-            + f"Congratulations! On {_long_date(event.as_of)} you advanced from {from_name} to "
-              f"{to_name}." + SIGN_OFF)
-    return post_message(session, event.person_id, "roster", f"You advanced to {to_name}", body)
+    return _roster_news(session, "group_advanced", event.person_id, f"You advanced to {to_name}", public_url,
+                        event.to_classification_code, as_of=event.as_of,
+                        from_classification=from_name, to_classification=to_name)
 
 
-def deadline_approaching(session: Session, event: DeadlineApproaching):
+def deadline_approaching(session: Session, event: DeadlineApproaching, public_url: str):
     name = event.classification_name or event.classification_code
-    when = _long_date(event.due_on)
     if event.days_left <= 0:
         subject = f"Due today: {event.requirement}"
-        lead = f"Today, {when}, is the deadline for “{event.requirement}” ({name})."
     else:
-        days = f"{event.days_left} day{'s' if event.days_left != 1 else ''}"
-        subject = f"Due in {days}: {event.requirement}"
-        lead = f"“{event.requirement}” ({name}) is due on {when}, in {days}."
-    body = (_hello(session, event.person_id) + lead + " If it lapses, your record becomes Not "
-            "Compliant and you are suspended from the roster." + SIGN_OFF)
-    return post_message(session, event.person_id, "deadline", subject[:200], body, deadline=event.due_on)
+        subject = f"Due in {plural(event.days_left, 'day')}: {event.requirement}"
+    # An applicant was never placed: a lapse delays placement and suspends nothing. Publishers
+    # older than the field send None, worded as before (for a placed record).
+    placed = event.placed is not False
+    return _roster_news(session, "deadline_approaching", event.person_id, subject, public_url,
+                        event.classification_code, category="deadline", deadline=event.due_on,
+                        classification=name, requirement=event.requirement, due_on=event.due_on,
+                        days_left=event.days_left, placed=placed)

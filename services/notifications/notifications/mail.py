@@ -5,10 +5,10 @@ import smtplib
 import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 from common import config as hub_config
+from common.clock import now
 
 
 class PermanentFailure(Exception):
@@ -24,15 +24,19 @@ class TemporaryFailure(Exception):
     """Try again later (4xx, server away, connection dropped)."""
 
 
-def build_email(email_id: uuid.UUID, to: str, subject: str, body: str, mail_from: str) -> EmailMessage:
+def build_email(email_id: uuid.UUID, to: str, subject: str, body: str, mail_from: str,
+                html: str | None = None) -> EmailMessage:
+    """Plain text, and with `html` a multipart/alternative whose HTML part mail readers prefer."""
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Date"] = format_datetime(now())
     # Stable per e-mail, so a resend after a crash can be recognised as the same message.
     message["Message-ID"] = f"<{email_id}@thehub.local>"
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 
@@ -65,7 +69,7 @@ class EmlFolderTransport:
         folder.mkdir(parents=True, exist_ok=True)
 
     def send(self, message: EmailMessage) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = now().strftime("%Y%m%dT%H%M%S")
         name = message["Message-ID"].strip("<>").split("@")[0]  # the e-mail's id
         (self.folder / f"{stamp}-{name}.eml").write_bytes(bytes(message))
 

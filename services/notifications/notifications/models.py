@@ -41,6 +41,8 @@ class OutgoingEmail(Base):
     message_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
+    # the same words laid out in the Hub's look, sent beside `body` (multipart/alternative)
+    html: Mapped[str | None] = mapped_column(sa.Text)
     # "notification" mirrors a message and respects the person's opt-out; "transactional"
     # (invitation, password reset) always goes, and its secret link is erased once sent
     kind: Mapped[str] = mapped_column(sa.String(20), default="notification")

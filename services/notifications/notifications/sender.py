@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from common import config as hub_config
 from common.background import PollingLoop
+from common.clock import now
 from common.db import Database
+from common.dependencies import sibling
 from common.events.notifications import EmailFailed
 from common.publisher import outbox_row
 from notifications.mail import PermanentFailure, TemporaryFailure, build_email, transport_from_config
@@ -20,10 +22,6 @@ BATCH = 50
 MAX_ATTEMPTS = 8
 # How long an e-mail waits for its recipient's address (the contact event may come later).
 ADDRESS_WAIT = timedelta(days=1)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -60,7 +58,7 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
         return
     row.attempts += 1
     try:
-        transport.send(build_email(row.id, recipient.email, row.subject, row.body, mail_from))
+        transport.send(build_email(row.id, recipient.email, row.subject, row.body, mail_from, row.html))
     except PermanentFailure as exc:
         row.status, row.last_error = "failed", str(exc)
         session.add(outbox_row(session.info["base"], EmailFailed(
@@ -78,6 +76,7 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
     row.status, row.sent_to, row.sent_at = "sent", recipient.email, now()
     if row.kind == "transactional":
         row.body = "[sent; its single-use link is not kept]"
+        row.html = None
 
 
 class MailSender(PollingLoop):
@@ -85,7 +84,7 @@ class MailSender(PollingLoop):
 
     def setup(self):
         super().setup()
-        self.database = next(dep for dep in self.container.dependencies if isinstance(dep, Database))
+        self.database = sibling(self.container, Database)
         self.transport = transport_from_config(self.container.config)
         self.mail_from = hub_config.mail_from(self.container.config)
 

@@ -238,7 +238,7 @@ def test_staff_find_a_person_by_il_number_and_act_on_their_behalf(hub, page):
     page.get_by_label("IL number, e-mail, exact SSN or last name").fill(person["il_number"])
     page.get_by_role("button", name="Search").click()
     snap(page, "staff-search-results")
-    page.get_by_test_id("search-results").get_by_role("link", name=full_name).click()
+    page.get_by_test_id("search-results").get_by_role("link", name=f"{person['last_name']}, {person['first_name']}").click()
     expect(page).to_have_url(re.compile(rf"/staff/people/{person['person_id']}$"))
     expect(page.get_by_test_id("il-number")).to_have_text(person["il_number"])
     expect(page.get_by_text("***-**-" + person["ssn"][-4:])).to_be_visible()
@@ -257,5 +257,6 @@ def test_staff_find_a_person_by_il_number_and_act_on_their_behalf(hub, page):
     page.get_by_role("link", name="Audit log for this person").click()
     views = page.get_by_test_id("audit-entry").filter(has_text="person.private_details_viewed")
     expect(views.first).to_be_visible()
-    expect(views.first).to_contain_text("staff_admin")
+    expect(views.first).to_contain_text("Staff (admin)")
+    expect(views.first).to_contain_text(f"{full_name} IL# {person['il_number']}")  # by name, not id
     assert views.count() >= 2  # the staff page, then the Portal while acting

@@ -86,7 +86,8 @@ def test_a_new_grip_sees_training_eligible_and_every_requirement_tab(hub, page):
     expect(page.get_by_role("heading", name="Training", exact=True)).to_be_visible()
     course_a = page.get_by_test_id("requirement").filter(has_text="Safety Pass course A")
     expect(course_a).to_have_count(1)
-    expect(course_a).to_contain_text("Enroll in A")
+    expect(course_a).to_contain_text("To enroll in Safety Pass course A today, call Contract Services")
+    expect(course_a.get_by_role("link", name="818.565.0550 ext. 1100")).to_have_attribute("href", "tel:+18185650550,1100")
     expect(page.get_by_test_id("requirement").filter(has_text="C19")).to_have_count(1)
     snap(page, "tab-training")
 
@@ -117,7 +118,7 @@ def test_a_person_applies_from_the_portal_and_a_second_application_is_refused(hu
     page.get_by_role("button", name="+ Apply as New Classification").click()
     expect(page.get_by_role("heading", name="Apply as New Classification")).to_be_visible()
     local_80 = page.get_by_test_id("local-80")
-    local_80.locator("summary").click()
+    local_80.locator(":scope > summary").click()
     grip = local_80.get_by_test_id("apply-80-GRIP")
     expect(grip).to_contain_text("You already have this classification.")
     dolly = local_80.get_by_test_id("apply-80-DOLLY-GRIP")

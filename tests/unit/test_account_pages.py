@@ -389,3 +389,187 @@ def test_reset_that_conflicts_with_another_account_says_why_on_the_form(client, 
 
     assert response.status_code == 400
     assert "Another account already uses this person&#39;s e-mail address." in response.get_data(as_text=True)
+
+
+# --- First review: reps and employers land somewhere; staff pages name people --------------------
+
+def rep_principal() -> dict:
+    return {"account_id": str(uuid.uuid4()), "person_id": None, "roles": ["union_rep"],
+            "locals": ["399", "44"], "display_name": "Dana Rep", "organisation": "Teamsters Local #399"}
+
+
+def test_a_union_rep_logging_in_lands_on_a_page_that_says_who_they_are_and_what_they_can_do(client, fake_rpc):
+    fake_rpc.answer("accounts", "log_in", {"token": "rep-token", "expires_at": "2030-01-01T00:00:00+00:00"})
+    fake_rpc.answer("accounts", "authenticate", rep_principal())
+
+    logged_in = client.post("/login", data={"email": "dana@teamsters399.example", "password": "x" * 12})
+    landing = client.get(logged_in.headers["Location"])
+
+    assert logged_in.headers["Location"] == "/portal"
+    assert landing.status_code == 200
+    words = main_text(landing)
+    assert "This login has no Industry Professional record" not in words
+    assert "You are logged in as a union business representative for Teamsters Local #399." in words
+    assert "You represent: Local #399 Local #44" in words
+    assert "coming to the Hub" in words
+    page = landing.get_data(as_text=True)
+    assert 'href="/search"' in page and 'href="tel:+18185650550,1100"' in page
+
+
+def test_an_employer_lands_on_a_plain_page_with_the_public_search(client, fake_rpc):
+    log_in_as(client, fake_rpc, {"account_id": str(uuid.uuid4()), "person_id": None, "roles": ["employer"],
+                                 "organisation": "Burbank Studios", "display_name": "Lee Employer"})
+
+    response = client.get("/portal")
+
+    assert response.status_code == 200
+    words = main_text(response)
+    assert "You are logged in as an employer for Burbank Studios." in words
+    assert "Your locals" not in words
+    assert 'href="/search"' in response.get_data(as_text=True)
+
+
+def test_an_unknown_page_has_the_hubs_look_and_a_way_back(client, fake_rpc):
+    log_in_as(client, fake_rpc, make_principal())
+
+    response = client.get("/portal/no-such-page")
+
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert 'href="/static/hub.css' in page  # the Hub's layout, not Flask's plain page
+    assert "<h1>Not found</h1>" in page and "We could not find that page." in main_text(response)
+    assert 'href="/portal" role="button">My Dashboard</a>' in page
+    assert 'href="/"' in page and 'href="tel:+18185650550,1100"' in page
+
+
+def test_the_hub_has_a_favicon(client):
+    home = client.get("/").get_data(as_text=True)
+    icon = client.get("/favicon.ico")
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in home
+    assert icon.status_code in (301, 302) and icon.headers["Location"].endswith("/static/favicon.svg")
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.data.startswith(b"<svg")
+
+
+AT = "2025-05-01T21:03:07+00:00"
+
+
+def test_the_audit_log_names_the_people_and_the_actor_instead_of_ids(client, fake_rpc, monkeypatch):
+    staff = log_in_as(client, fake_rpc, staff_principal())
+    helper = str(uuid.uuid4())
+    entries = [
+        {"service": "accounts", "id": 2, "at": AT, "actor_account_id": staff["account_id"],
+         "actor_roles": ["staff_admin"], "on_behalf_of": OTHER_PERSON, "action": "profile.updated",
+         "target_type": "person", "target_id": OTHER_PERSON, "details": {}, "client_ip": "10.0.0.1"},
+        {"service": "notifications", "id": 1, "at": AT, "actor_account_id": helper,
+         "actor_roles": ["industry_professional"], "on_behalf_of": None, "action": "message.read",
+         "target_type": "message", "target_id": "m-1", "details": {"person_id": PERSON_ID}, "client_ip": None},
+    ]
+    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters: entries)
+    cards = {OTHER_PERSON: {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin",
+                            "last_name": "Dolly"},
+             PERSON_ID: {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat",
+                         "last_name": "Grip"}}
+    fake_rpc.answer("accounts", "person_card", lambda person_id, viewer: cards[person_id])
+
+    response = client.get("/staff/audit")
+
+    assert response.status_code == 200
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", r).split())
+            for r in re.findall(r'<tr data-testid="audit-entry">(.*?)</tr>', response.get_data(as_text=True), re.S)]
+    assert rows[0].startswith("05/01/2025 2:03 PM PDT profile.updated (accounts) Robin Dolly IL# 5550001112 "
+                              "You (Administrator) Staff (admin)")
+    assert "Robin Dolly IL# 5550001112 10.0.0.1" in rows[0]  # on behalf of, by name
+    assert "message m-1 of Pat Grip IL# 1234567890 Industry Professional" in rows[1]
+    page = response.get_data(as_text=True)
+    assert f'<a href="/staff/people/{OTHER_PERSON}" data-testid="audit-person">Robin Dolly</a>' in page
+    assert f'<a href="/staff/people/{PERSON_ID}" data-testid="audit-person">Pat Grip</a>' in page
+    # each person is looked up once, whatever the number of entries naming them
+    assert sorted(args[0] for _, method, args in fake_rpc.calls if method == "person_card") == sorted(cards)
+
+
+def test_the_audit_log_still_shows_an_entry_whose_person_cannot_be_named(client, fake_rpc, monkeypatch):
+    log_in_as(client, fake_rpc, staff_principal())
+    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters: [
+        {"service": "accounts", "id": 1, "at": AT, "actor_account_id": None, "actor_roles": ["system"],
+         "on_behalf_of": None, "action": "person.created", "target_type": "person",
+         "target_id": OTHER_PERSON, "details": {}, "client_ip": None}])
+    from common.errors import NotFound
+    fake_rpc.answer("accounts", "person_card", NotFound("No such person."))
+
+    response = client.get("/staff/audit")
+
+    assert response.status_code == 200
+    assert "a person" in main_text(response) and "The Hub itself" in main_text(response)
+
+
+GRIP_RECORD = {"record_id": str(uuid.uuid4()), "classification_code": "80-GRIP", "name": "IATSE, Local #80 (Grip)",
+               "local": "80", "local_name": "IATSE Local #80", "roster": "IER", "group": None,
+               "status": "compliant", "label": "Compliant", "as_of": "2024-03-01", "applied_on": "2023-01-02",
+               "placed_on": "2023-05-30", "training_eligible": True, "anticipated_advancement_on": None,
+               "advances_to": None, "timeline": [],
+               "rows": [{"phase": "ongoing", "kind": "work_days", "tab": "work_experience",
+                         "label": "30 verified work days in the last year", "state": "met",
+                         "detail": "31 of 30 days in the last year", "due_on": None, "next_step": None,
+                         "numbers": {"have": 31, "need": 30, "window_days": 365}}]}
+
+
+def test_a_persons_staff_page_shows_each_classification_with_status_placement_and_key_figure(client, fake_rpc):
+    log_in_as(client, fake_rpc, staff_principal())
+    fake_rpc.answer("accounts", "get_person", PERSON)
+    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [GRIP_RECORD],
+                                                      "pending": [], "closed": []})
+
+    response = client.get(f"/staff/people/{OTHER_PERSON}")
+
+    assert response.status_code == 200
+    assert ("rosters", "my_classifications", (OTHER_PERSON,)) in fake_rpc.calls
+    [card] = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in
+              re.findall(r'data-testid="staff-classification">(.*?)</li>', response.get_data(as_text=True), re.S)]
+    assert card == "IATSE, Local #80 (Grip) ✓ Compliant On the roster since 05/30/2023 31 of 30 days"
+    assert "Date of birth 01/02/1980" in main_text(response)
+
+
+def test_a_persons_staff_page_still_shows_when_rosters_cannot_answer(client, fake_rpc):
+    from common.errors import ServiceUnavailable
+    log_in_as(client, fake_rpc, staff_principal())
+    fake_rpc.answer("accounts", "get_person", PERSON)
+    fake_rpc.answer("rosters", "my_classifications", ServiceUnavailable("The rosters service did not answer."))
+
+    response = client.get(f"/staff/people/{OTHER_PERSON}")
+
+    assert response.status_code == 200
+    assert "We cannot show their classifications right now." in main_text(response)
+    assert "Robin Dolly" in main_text(response)
+
+
+def test_staff_search_results_are_a_table_with_a_link_to_each_person(client, fake_rpc):
+    log_in_as(client, fake_rpc, staff_principal())
+    fake_rpc.answer("accounts", "find_people", [
+        {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin", "last_name": "Dolly",
+         "has_account": False, "locals": ["80", "399"]},
+        {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat", "last_name": "Dolly",
+         "has_account": True, "locals": []}])
+
+    response = client.post("/staff", data={"q": "Dolly"})
+
+    page = response.get_data(as_text=True)
+    head = " ".join(re.sub(r"<[^>]+>", " ", re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)).split())
+    assert head == "Name IL number Portal account Locals"
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", r).split())
+            for r in re.findall(r'<tr data-testid="search-result">(.*?)</tr>', page, re.S)]
+    assert rows == ["Dolly, Robin 5550001112 Not yet #80, #399", "Dolly, Pat 1234567890 Yes None yet"]
+    assert f'<a href="/staff/people/{OTHER_PERSON}">Dolly, Robin</a>' in page
+    assert 'class="stacked results-table"' in page  # one card per person on a phone
+
+
+def test_staff_search_results_leave_out_columns_accounts_did_not_answer(client, fake_rpc):
+    log_in_as(client, fake_rpc, staff_principal())
+    fake_rpc.answer("accounts", "find_people", [
+        {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin", "last_name": "Dolly"}])
+
+    page = client.post("/staff", data={"q": "Dolly"}).get_data(as_text=True)
+
+    assert "Portal account" not in page and "<th scope=\"col\">Locals" not in page
+    assert f'<a href="/staff/people/{OTHER_PERSON}">Dolly, Robin</a>' in page

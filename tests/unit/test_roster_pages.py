@@ -1,6 +1,7 @@
 """The roster pages on their own: the Portal dashboard, a classification's four requirement tabs,
 Apply as New Classification, My Work Experience and the public Hub search (page and API),
 through Flask's test client with a fake RPC pool standing in for the services."""
+from html import unescape
 import re
 
 import pytest
@@ -251,9 +252,14 @@ def test_the_work_experience_tab_says_how_many_days_and_how_many_more(client, fa
     assert "0 of 1 Work Experience Completed" in words
     [card] = requirement_cards(response)
     assert card == ("30 verified work days in the last year × Not met 22 of 30 days in the last year; "
-                    "8 more needed Next step: Work 8 more verified days in this classification "
-                    "(payroll reports them, or submit proof of employment).")
-    assert 'class="requirement requirement-unmet"' in response.get_data(as_text=True)
+                    "8 more needed Next step: Work 8 more verified days in this classification. "
+                    "Payroll companies report your days: see them on My Work Experience . A day is "
+                    "missing? Call Contract Services at 818.565.0550 ext. 1100 to send your proof of "
+                    "employment.")
+    html = response.get_data(as_text=True)
+    assert 'class="requirement requirement-unmet"' in html
+    step = re.search(r'data-testid="next-step">(.*?)</p>', html, re.S).group(1)
+    assert 'href="/portal/work-experience"' in step and 'href="tel:+18185650550,1100"' in step
 
 
 def test_the_training_tab_shows_met_in_green_and_due_in_amber_with_the_date(client, fake_rpc):
@@ -262,8 +268,9 @@ def test_the_training_tab_shows_met_in_green_and_due_in_amber_with_the_date(clie
     html = response.get_data(as_text=True)
     met, due = requirement_cards(response)
     assert met == "Safety Pass course A ✓ Met Completed A on 01/20/2024"
-    assert due == ("Safety Pass course C19 ! Due by 07/01/2024 Due by 07/01/2024 Next step: Enroll in "
-                   "C19 and complete it.")
+    assert due == ("Safety Pass course C19 ! Due by 07/01/2024 Next step: Enrolling in training on the "
+                   "Portal is coming soon. To enroll in Safety Pass course C19 today, call Contract "
+                   "Services at 818.565.0550 ext. 1100 .")
     assert 'class="requirement requirement-met"' in html and 'class="requirement requirement-due"' in html
     assert '<span class="status status-ok" data-testid="state">' in html
     assert '<span class="status status-warn" data-testid="state">' in html
@@ -275,7 +282,10 @@ def test_the_documents_tab_shows_unmet_in_red_with_the_reason(client, fake_rpc):
 
     [card] = requirement_cards(response)
     assert card.startswith("Forklift certificate × Not met Not on file")
-    assert "Next step: Upload it under Required Documents" in card
+    assert "Upload it under Required Documents" not in card  # there is no upload yet
+    assert ("Next step: Uploading documents on the Portal is coming soon. To send your Forklift "
+            "certificate today, call Contract Services at 818.565.0550 ext. 1100") in card
+    assert 'href="tel:+18185650550,1100"' in response.get_data(as_text=True)
     assert '<span class="status status-bad" data-testid="state">' in response.get_data(as_text=True)
 
 
@@ -666,3 +676,163 @@ def test_an_industry_professional_cannot_open_the_work_day_review(client, fake_r
         session["token"] = "ip-token"
     fake_rpc.answer("accounts", "authenticate", make_principal())
     assert client.get("/staff/work-days").status_code == 403
+
+
+# --- First review: every next step links to where to do it; one date format; key figures --------
+
+CDL_ROW = row("other", "Commercial Driver's License (Class A or Class B)", "unmet",
+              "Commercial Driver's License, Class A: Not on file; Commercial Driver's License, Class B: "
+              "Expired on 01/31/2024", kind="any_of",
+              next_step="Upload it under Required Documents; staff will review it. Or: Upload it under "
+                        "Required Documents; staff will review it.")
+DRIVER_APPLICANT = record(code="399-DRIVER-G3", name="Teamsters, Local #399 (Driver Group 3)", group=3, rows=[
+    row("work_experience", "30 verified work days in the last year", "unmet",
+        "12 of 30 days in the last year; 18 more needed", numbers={"have": 12, "need": 30, "window_days": 365},
+        next_step="Work 18 more verified days in this classification (payroll reports them, or submit "
+                  "proof of employment)."),
+    CDL_ROW,
+    row("documents", "DOT Medical Examiner's Certificate", "met", "Approved; expires 12/31/2025"),
+    row("training", "Safety Pass course A", "unmet", "Not completed yet", next_step="Enroll in A."),
+    row("training", "Harassment prevention (HP1 or HP2)", "unmet", "Questionnaire not answered",
+        kind="questionnaire",
+        next_step="Answer the short questionnaire when you enroll; it picks your course."),
+])
+
+
+def next_steps(response) -> list[str]:
+    return re.findall(r'data-testid="next-step">(.*?)</p>', response.get_data(as_text=True), re.S)
+
+
+def test_a_document_choice_shows_on_required_documents_with_its_next_step_once(client, fake_rpc):
+    documents = detail(client, fake_rpc, DRIVER_APPLICANT, "documents")
+    other = client.get("/portal/classifications/399-DRIVER-G3?tab=other")
+
+    labels = [unescape(card.split(" × ")[0].split(" ✓ ")[0]) for card in requirement_cards(documents)]
+    assert labels == ["Commercial Driver's License (Class A or Class B)", "DOT Medical Examiner's Certificate"]
+    assert "1 of 2 Required Documents Completed" in text_of(documents)
+    [step] = next_steps(documents)  # the certificate is met: only the licence has a step
+    assert step.count("Contract Services") == 1 and " Or: " not in step
+    assert requirement_cards(other) == []
+    assert "0/0" in " ".join(re.findall(r'data-testid="tab-other">(.*?)</a>', other.get_data(as_text=True), re.S)[0].split())
+
+
+def test_no_next_step_promises_an_upload_or_enrollment_the_portal_cannot_do_yet(client, fake_rpc):
+    log_in(client, fake_rpc)
+    fake_rpc.answer("rosters", "my_classification", DRIVER_APPLICANT)
+
+    steps = []
+    for tab in ("work_experience", "training", "documents", "other"):
+        response = client.get("/portal/classifications/399-DRIVER-G3", query_string={"tab": tab})
+        page = response.get_data(as_text=True)
+        assert "Upload it under Required Documents" not in page
+        assert "Enroll in A" not in page and "when you enroll" not in page
+        steps += next_steps(response)
+
+    assert len(steps) == 4  # work days, the licence, course A, the questionnaire
+    for step in steps:  # each says how to do it today, with a link to do it
+        assert 'href="tel:+18185650550,1100"' in step
+        assert "818.565.0550 ext. 1100" in step
+    assert 'href="/portal/work-experience"' in steps[0]
+    assert len(set(steps)) == len(steps)
+
+
+def test_the_dashboard_shows_the_key_figure_of_each_record_without_opening_it(client, fake_rpc):
+    log_in(client, fake_rpc)
+    fake_rpc.answer("rosters", "my_classifications", {**MINE, "records": [DRIVER_APPLICANT, GRIP]})
+    fake_rpc.answer("notifications", "list_messages", {"messages": [], "unread": 0})
+
+    html = client.get("/portal").get_data(as_text=True)
+
+    listed = cards(html)
+    figure = lambda card: re.search(r'data-testid="key-figure">([^<]+)<', card).group(1)  # noqa: E731
+    assert figure(next(c for c in listed if "Driver Group 3" in c)) == "12 of 30 days"
+    assert figure(next(c for c in listed if "(Grip)" in c)) == "22 of 30 days"
+    assert figure(next(c for c in listed if "Driver Group 2" in c)) == "Anticipated Advancement Date: 05/30/2024"
+
+
+LOCALS_CATALOG = [
+    {**CATALOG[0], "code": "728-ELECTRIC", "name": "IATSE, Local #728 (Electrician)", "local": "728",
+     "local_name": "IATSE Local #728"},
+    *CATALOG,
+    {**CATALOG[0], "code": "44-PROP", "name": "IATSE, Local #44 (Propmaker)", "local": "44",
+     "local_name": "IATSE Local #44"},
+]
+
+
+def test_the_apply_page_sorts_locals_as_numbers_and_keeps_them_folded(client, fake_rpc):
+    log_in(client, fake_rpc)
+    fake_rpc.answer("rosters", "list_classifications", LOCALS_CATALOG)
+    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
+
+    html = client.get("/portal/apply").get_data(as_text=True)
+
+    order = re.findall(r'<details class="local" data-testid="local-(\w+)"\s*(open)?>', html)
+    assert order == [("44", ""), ("80", ""), ("399", ""), ("728", "")]  # as numbers, all folded
+    grip = re.search(r'data-testid="apply-80-GRIP">(.*?)</article>', html, re.S).group(1)
+    # each classification's requirements are folded under "What it takes", the Apply button is not
+    assert re.search(r'<details class="what-it-takes">\s*<summary>What it takes</summary>', grip)
+    assert grip.index('aria-label="Apply for IATSE, Local #80 (Grip)"') < grip.index("What it takes")
+
+
+def test_the_apply_page_opens_the_local_asked_for(client, fake_rpc):
+    log_in(client, fake_rpc)
+    fake_rpc.answer("rosters", "list_classifications", LOCALS_CATALOG)
+    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
+
+    html = client.get("/portal/apply?local=399").get_data(as_text=True)
+
+    assert re.findall(r'data-testid="local-(\w+)"\s*open>', html) == ["399"]
+
+
+def test_every_date_on_the_portal_is_written_month_day_year(client, fake_rpc):
+    log_in(client, fake_rpc)
+    fake_rpc.answer("accounts", "get_me", {**ME, "date_of_birth": "1991-03-04", "phone": None,
+                                           "address_line1": None, "address_line2": None, "city": None,
+                                           "state": None, "postal_code": None, "email_notifications": True,
+                                           "has_account": True})
+    fake_rpc.answer("notifications", "list_messages", {"unread": 1, "messages": [
+        {"id": "6f1c9a55-0f4e-4c39-9d65-3d2c1e0b7a11", "subject": "Your C19 course is due",
+         "body": "Complete it.", "category": "deadline", "deadline": "2024-07-01",
+         # 02:00 UTC on 03/02 is still 03/01 in Burbank
+         "created_at": "2024-03-02T02:00:00+00:00", "read": False}]})
+
+    messages = text_of(client.get("/portal/messages"))
+    account = text_of(client.get("/portal/account"))
+
+    assert "03/01/2024 · deadline 07/01/2024" in messages
+    assert "Date of birth 03/04/1991" in account
+    for words in (messages, account):
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", words)
+
+
+def test_reading_a_message_names_the_reader_in_the_audit_like_the_api(client, fake_rpc):
+    principal = make_principal()
+    log_in(client, fake_rpc, principal)
+    fake_rpc.answer("notifications", "mark_message_read", None)
+    message_id = "6f1c9a55-0f4e-4c39-9d65-3d2c1e0b7a11"
+
+    response = client.post(f"/portal/messages/{message_id}/read")
+
+    assert response.headers["Location"] == "/portal/messages"
+    [(_, _, args)] = [call for call in fake_rpc.calls if call[1] == "mark_message_read"]
+    person_id, read_id, who = args
+    assert (person_id, read_id) == (PERSON_ID, message_id)
+    assert who["account_id"] == principal["account_id"] and who["roles"] == ["industry_professional"]
+
+
+def test_the_requirement_tabs_make_an_even_grid_on_a_phone(client):
+    css = client.get("/static/hub.css").get_data(as_text=True)
+
+    rule = re.search(r"nav\.tabs ul \{([^}]*)\}", css).group(1)
+    assert "grid-template-columns: 1fr 1fr" in rule and "grid-auto-rows: 1fr" in rule
+
+
+def test_links_in_a_message_body_are_clickable_and_nothing_else_becomes_markup():
+    from gateway.pages.portal import linkify
+
+    html = str(linkify("Open http://127.0.0.1:8080/portal/classifications/80-GRIP. Or see "
+                       "/portal/messages, <script>alert(1)</script>"))
+
+    assert '<a href="http://127.0.0.1:8080/portal/classifications/80-GRIP">' in html
+    assert '<a href="/portal/messages">/portal/messages</a>,' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html

@@ -40,6 +40,12 @@ def home():
     return render_template("hub/home.html")
 
 
+@hub.get("/favicon.ico")
+def favicon():
+    # browsers ask for /favicon.ico whatever the page says; the icon itself is an SVG
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 # --- public roster search ------------------------------------------------------------------------
 
 SEARCH_FIELDS = ("last_name", "first_name", "ssn", "il_number", "classification", "local")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from markupsafe import Markup, escape
 
+from common.clock import hub_timezone
 from common.contracts.accounts import ChangePasswordIn, ProfilePatch
 from common.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized, ValidationFailed
 from gateway.auth import actor, own_person_id, require_page
@@ -28,16 +30,40 @@ def _rosters(method: str, *args):
 
 # --- dates and statuses as the pages show them -----------------------------------------------------
 
+# A link in a message body: an absolute URL, or a Hub path such as /portal/classifications/80-GRIP
+_LINK = re.compile(r"(https?://[^\s<>\"']+|(?<![\w/])/(?:portal|search|forgot-password|staff)[^\s<>\"']*)")
+
+
+@portal.app_template_filter("linkify")
+def linkify(text: str | None) -> Markup:
+    """A message body with its links made clickable. The text is escaped first, so a message
+    can never inject markup; a full stop ending a sentence is not part of the link."""
+    escaped = str(escape(text or ""))
+
+    def link(match: re.Match) -> str:
+        url = match.group(0)
+        trail = ""
+        while url and url[-1] in ".,;:)":
+            url, trail = url[:-1], url[-1] + trail
+        return f'<a href="{url}">{url}</a>{trail}'
+
+    return Markup(_LINK.sub(link, escaped))
+
+
 @portal.app_template_filter("usdate")
 def usdate(value) -> str:
-    """'2024-05-30' (or a date) → '05/30/2024', the way the Portal writes dates."""
+    """'2024-05-30' (or a date) → '05/30/2024', the way the Portal writes dates: the one date
+    format of every page (staff pages add the time with `when`)."""
     if not value:
         return ""
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
         except ValueError:
             return value
+    if isinstance(value, datetime):
+        # an instant is shown on the business's calendar (HUB_TIMEZONE), not UTC's
+        value = (value.astimezone(hub_timezone()) if value.utcoffset() is not None else value).date()
     return f"{value:%m/%d/%Y}"
 
 
@@ -61,6 +87,52 @@ def status_look(status: str) -> tuple[str, str]:
 TABS = (("work_experience", "Work Experience"), ("training", "Training"),
         ("documents", "Required Documents"), ("other", "Other Requirements"))
 TAB_NAMES = dict(TABS)
+COMBINED = ("any_of", "all_of")
+# what the rosters engine writes about one document ("Approved; expires …", "Not on file",
+# "Expired on …"): a combined row made only of these is a document requirement
+DOCUMENT_DETAIL = re.compile(r"^(Approved|Not on file|Expired on)\b")
+
+
+def _is_document_choice(row: dict) -> bool:
+    """"CDL Class A or Class B" arrives as an `any_of` row on the Other tab, but the person
+    deals with it as a document: it belongs on Required Documents."""
+    if row.get("kind") not in COMBINED:
+        return False
+    kinds = (row.get("numbers") or {}).get("kinds")
+    if kinds:
+        return set(kinds) == {"document"}
+    parts = re.findall(r": ([^;]+)", row.get("detail") or "")
+    return bool(parts) and all(DOCUMENT_DETAIL.match(part.strip()) for part in parts)
+
+
+def requirement_rows(record: dict) -> list[dict]:
+    """The record's rows, each on the tab where the person acts on it."""
+    rows = []
+    for row in record.get("rows") or []:
+        if _is_document_choice(row):
+            row = {**row, "tab": "documents", "kind": "document"}
+        rows.append(row)
+    return rows
+
+
+@portal.app_template_global("key_figure")
+def key_figure(record: dict) -> str | None:
+    """The one figure that says where a record stands without opening it: "12 of 30 days"."""
+    rows = record.get("rows") or []
+    counted = [r for r in rows if "have" in (r.get("numbers") or {}) and "need" in r["numbers"]]
+    counted.sort(key=lambda r: r.get("kind") != "work_days")  # work days first
+    if counted:
+        numbers = counted[0]["numbers"]
+        return f"{numbers['have']} of {numbers['need']} days"
+    work = next((r for r in rows if r.get("kind") == "work_days"), None)
+    if work and work.get("detail"):
+        return work["detail"]
+    if record.get("anticipated_advancement_on"):
+        return f"Anticipated Advancement Date: {usdate(record['anticipated_advancement_on'])}"
+    due = sorted((r for r in rows if r.get("state") == "due" and r.get("due_on")), key=lambda r: r["due_on"])
+    if due:
+        return f"{due[0]['label']} due by {usdate(due[0]['due_on'])}"
+    return None
 
 
 # --- the dashboard ---------------------------------------------------------------------------------
@@ -68,8 +140,11 @@ TAB_NAMES = dict(TABS)
 @portal.get("")
 @require_page()
 def dashboard(principal):
-    if principal.person_id is None and principal.is_staff:
-        return redirect(url_for("staff.search"))  # staff see a person's Portal by acting for them
+    if principal.person_id is None:
+        if principal.is_staff:
+            return redirect(url_for("staff.search"))  # staff see a person's Portal by acting for them
+        # union reps and employers: their own pages come later; until then, a plain landing
+        return render_template("portal/landing.html", who=principal)
     person_id = own_person_id(principal)
     me = _accounts("get_me", person_id, actor(principal))
     # The rest of the dashboard still shows when one part of the Hub cannot answer: each
@@ -95,11 +170,12 @@ def classification(principal, code: str):
     tab = request.args.get("tab", "")
     if tab not in TAB_NAMES:
         tab = TABS[0][0]
+    every_row = requirement_rows(record)
     counts = {}
     for key, _ in TABS:
-        rows = [row for row in record["rows"] if row["tab"] == key]
+        rows = [row for row in every_row if row["tab"] == key]
         counts[key] = (sum(1 for row in rows if row["state"] == "met"), len(rows))
-    rows = [row for row in record["rows"] if row["tab"] == tab]
+    rows = [row for row in every_row if row["tab"] == tab]
     return render_template("portal/classification.html", record=record, tab=tab, tabs=TABS,
                            tab_names=TAB_NAMES, counts=counts, rows=rows,
                            upgrade_path=_upgrade_path(record))
@@ -134,11 +210,20 @@ def apply_list(principal):
     mine = _rosters("my_classifications", person_id)
     held = {r["classification_code"] for r in mine["records"] + mine["pending"]}
     locals_: dict = {}
-    # within a local, grouped classifications from the entry group (3) up
-    for c in sorted(catalog, key=lambda c: (c["local_name"], -(c.get("group") or 0), c["name"])):
-        locals_.setdefault((c["local"], c["local_name"]), []).append(c)
+    # locals in number order (#80 before #399 before #728); within a local, grouped
+    # classifications from the entry group (3) up
+    for c in sorted(catalog, key=lambda c: (_local_order(c["local"]), -(c.get("group") or 0), c["name"])):
+        # inside its local's list, "Teamsters, Local #399 (Driver Group 3)" is "Driver Group 3"
+        short = re.fullmatch(r".*\((.+)\)", c["name"])
+        locals_.setdefault((c["local"], c["local_name"]), []).append(
+            {**c, "short_name": short.group(1) if short else c["name"]})
     return render_template("portal/apply.html", locals_=locals_, held=held,
                            open_local=request.args.get("local"))
+
+
+def _local_order(local: str) -> tuple:
+    digits = re.match(r"\d+", str(local))
+    return (int(digits.group()), str(local)) if digits else (float("inf"), str(local))
 
 
 @portal.post("/apply")
@@ -181,7 +266,9 @@ def messages(principal):
 @portal.post("/messages/<uuid:message_id>/read")
 @require_page()
 def mark_read(principal, message_id: uuid.UUID):
-    current_app.rpc.call("notifications", "mark_message_read", own_person_id(principal), str(message_id))
+    # with the actor, like the API: the audit entry names who read it (staff helping included)
+    current_app.rpc.call("notifications", "mark_message_read", own_person_id(principal), str(message_id),
+                         actor(principal))
     return redirect(url_for("portal.messages"))
 
 

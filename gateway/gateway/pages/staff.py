@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
+from common.clock import hub_timezone
 from common.contracts.accounts import CreatePersonIn
-from common.errors import Conflict, NotFound, ValidationFailed
+from common.errors import Conflict, HubError, NotFound, ValidationFailed
 from gateway.api.admin import audit_entries, audit_filters
-from gateway.auth import actor, require_page, staff_self
+from gateway.auth import actor, require_page, staff_self, viewer
 from gateway.pages.forms import validate_form
+from gateway.pages.portal import usdate
 
 staff = Blueprint("staff", __name__, url_prefix="/staff")
 
-STAFF = ("staff_reviewer", "staff_admin")
+from common.authz import STAFF  # noqa: E402
 NEW_PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "ssn", "email", "phone")
 
 
@@ -25,19 +28,23 @@ def _accounts(method: str, *args):
 
 
 def _viewer(principal) -> dict:
-    return staff_self(principal).model_dump(mode="json")
+    return viewer(staff_self(principal))
 
 
 @staff.app_template_filter("when")
 def when(value: str | None) -> str:
-    """'2025-05-01T14:03:07.123+00:00' → '2025-05-01 14:03 UTC'."""
+    """'2025-05-01T21:03:07+00:00' → '05/01/2025 2:03 PM PDT': the Portal's date, then the time
+    on the business's clock (HUB_TIMEZONE)."""
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
-    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.utcoffset() is not None else "")
+    if moment.utcoffset() is not None:
+        moment = moment.astimezone(hub_timezone())
+    clock = moment.strftime("%I:%M %p").lstrip("0")
+    return f"{usdate(moment.date())} {clock}" + (f" {moment.strftime('%Z')}" if moment.tzinfo else "")
 
 
 @staff.route("", methods=["GET", "POST"])
@@ -54,7 +61,13 @@ def search(principal):
 @require_page(*STAFF)
 def person(principal, person_id: uuid.UUID):
     found = _accounts("get_person", str(person_id), _viewer(principal))
-    return render_template("staff/person.html", person=found)
+    # the records as the person sees them on their dashboard; the page still shows without them
+    mine, rosters_error = None, None
+    try:
+        mine = current_app.rpc.call("rosters", "my_classifications", str(person_id))
+    except HubError as exc:
+        rosters_error = exc.message
+    return render_template("staff/person.html", person=found, mine=mine, rosters_error=rosters_error)
 
 
 @staff.post("/people/<uuid:person_id>/invitation")
@@ -126,8 +139,47 @@ def audit(principal):
             filters.pop("actor_account_id")
     entries = audit_entries(filters)
     values = {key: request.args.get(key, "") for key in ("actor_account_id", "target_id", "action")}
-    return render_template("staff/audit.html", entries=entries, values=values, errors=errors), \
-        400 if errors else 200
+    people = _people_cards(_people_in(entries), _viewer(principal))
+    return render_template("staff/audit.html", entries=entries, values=values, errors=errors,
+                           people=people, role_names=ROLE_NAMES), 400 if errors else 200
+
+
+ROLE_NAMES = {"industry_professional": "Industry Professional", "staff_reviewer": "Staff",
+              "staff_admin": "Staff (admin)", "union_rep": "Union rep", "employer": "Employer",
+              "payroll_client": "Payroll company", "system": "The Hub itself",
+              "anonymous": "Someone not logged in"}
+MAX_CARDS = 100  # one page of the audit log names at most this many people
+
+
+def _people_in(entries: list[dict]) -> list[str]:
+    """The people an audit page names: subjects (person targets) and the people staff helped."""
+    ids = []
+    for entry in entries:
+        for person_id in ((entry.get("target_id") if entry.get("target_type") == "person" else None),
+                          entry.get("on_behalf_of"), (entry.get("details") or {}).get("person_id")):
+            if person_id and person_id not in ids:
+                ids.append(person_id)
+    return ids[:MAX_CARDS]
+
+
+def _people_cards(person_ids: list[str], as_viewer: dict) -> dict[str, dict]:
+    """Name and IL number of each person (accounts' person_card: public facts, not audited),
+    asked side by side rather than one after another; someone not found is simply unnamed."""
+    if not person_ids:
+        return {}
+    app = current_app._get_current_object()
+
+    def card(person_id):
+        with app.app_context():
+            try:
+                uuid.UUID(str(person_id))
+                return app.rpc.call("accounts", "person_card", str(person_id), as_viewer)
+            except (ValueError, HubError):
+                return None
+
+    with ThreadPoolExecutor(min(8, len(person_ids))) as pool:
+        cards = list(pool.map(card, person_ids))
+    return {person_id: c for person_id, c in zip(person_ids, cards) if c}
 
 
 @staff.get("/work-days")

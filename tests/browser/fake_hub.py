@@ -1,0 +1,174 @@
+"""The gateway with canned service answers, served over HTTP for the browser: layout tests (and
+screenshots) of the pages without starting RabbitMQ and five services.
+
+    python -m tests.browser.fake_hub PORT
+
+Log in with any password as ip@example.com (an Industry Professional with the records of
+seed 002 and an application under way), rep@example.com (a Local #399 and #44 business
+representative) or staff@example.com (Contract Services)."""
+import sys
+import uuid
+
+from tests.support.fake_gateway import PERSON_ID, FakeRpc, make_app
+
+STAFF_ACCOUNT = str(uuid.uuid4())
+OTHER_PERSON = str(uuid.uuid4())
+
+PRINCIPALS = {
+    "ip": {"account_id": str(uuid.uuid4()), "person_id": PERSON_ID, "roles": ["industry_professional"]},
+    "rep": {"account_id": str(uuid.uuid4()), "person_id": None, "roles": ["union_rep"], "locals": ["399", "44"],
+            "display_name": "Dana Rep", "organisation": "Teamsters Local #399"},
+    "staff": {"account_id": STAFF_ACCOUNT, "person_id": None, "roles": ["staff_admin"],
+              "display_name": "Administrator"},
+}
+ME = {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "John", "last_name": "Doe",
+      "date_of_birth": "1985-04-12", "ssn_masked": "***-**-6789", "roles": ["industry_professional"],
+      "has_account": True, "email": "ip@example.com", "email_undeliverable": False, "phone": None,
+      "address_line1": None, "address_line2": None, "city": None, "state": None, "postal_code": None,
+      "email_notifications": True}
+
+
+def row(tab, kind, label, state, detail, due_on=None, numbers=None, next_step=None, phase="application"):
+    return {"phase": phase, "kind": kind, "tab": tab, "label": label, "state": state, "detail": detail,
+            "due_on": due_on, "next_step": next_step, "numbers": numbers or {}}
+
+
+def record(code, name, status, label, rows, **extra):
+    local = code.split("-")[0]
+    return {"record_id": str(uuid.uuid4()), "classification_code": code, "name": name, "local": local,
+            "local_name": f"Local #{local}", "roster": "IER", "group": None, "status": status, "label": label,
+            "as_of": "2024-03-01", "applied_on": "2024-01-15", "placed_on": None, "training_eligible": True,
+            "anticipated_advancement_on": None, "advances_to": None, "rows": rows, "timeline": [], **extra}
+
+
+CDL = row("other", "any_of", "Commercial Driver's License (Class A or Class B)", "unmet",
+          "Commercial Driver's License, Class A: Not on file; Commercial Driver's License, Class B: Not on file",
+          next_step="Upload it under Required Documents; staff will review it. Or: Upload it under Required "
+                    "Documents; staff will review it.")
+DRIVER_G3 = record("399-DRIVER-G3", "Teamsters, Local #399 (Driver Group 3)", "compliant", "Compliant", [
+    row("work_experience", "work_days", "30 verified work days in 365 days", "met", "41 of 30 days in 365 days",
+        numbers={"have": 41, "need": 30, "window_days": 365}, phase="ongoing"),
+    {**CDL, "state": "met", "next_step": None, "phase": "ongoing",
+     "detail": "Commercial Driver's License, Class A: Approved; expires 08/31/2026; Commercial Driver's "
+               "License, Class B: Not on file"},
+    row("documents", "document", "DOT Medical Examiner's Certificate", "due", "Approved; expires 03/20/2024",
+        due_on="2024-03-20", phase="ongoing", next_step="Upload it under Required Documents; staff will review it."),
+    row("training", "course", "Safety Pass course B", "met", "Completed B on 06/01/2022", phase="ongoing"),
+], group=3, placed_on="2022-05-30", advances_to="399-DRIVER-G2", anticipated_advancement_on="2024-05-30",
+    local_name="Teamsters Local #399")
+DRIVER_G2 = record("399-DRIVER-G2", "Teamsters, Local #399 (Driver Group 2)", "pending_advancement",
+                   "Pending (In Progress)", [
+                       row("other", "time_in_group", "2 Years Active, Upgrade", "unmet",
+                           "Anticipated Advancement Date: 05/30/2024", due_on="2024-05-30", phase="advancement",
+                           next_step="Stay compliant with every requirement: days out of compliance do not "
+                                     "count toward advancing in grouping.")],
+                   group=2, record_id=None, applied_on=None, anticipated_advancement_on="2024-05-30",
+                   local_name="Teamsters Local #399")
+GRIP = record("80-GRIP", "IATSE, Local #80 (Grip)", "in_progress_training_eligible", "In Progress - Training Eligible", [
+    row("work_experience", "work_days", "30 verified work days in 365 days", "unmet",
+        "12 of 30 days in 365 days; 18 more needed", numbers={"have": 12, "need": 30, "window_days": 365},
+        next_step="Work 18 more verified days in this classification (payroll reports them, or submit proof "
+                  "of employment)."),
+    row("training", "course", "Safety Pass course A", "met", "Completed A on 01/20/2024"),
+    row("training", "questionnaire", "Harassment prevention (HP1 or HP2)", "unmet", "Questionnaire not answered",
+        next_step="Answer the short questionnaire when you enroll; it picks your course."),
+    row("training", "course", "Safety Pass course C19", "due", "Due by 07/01/2024", due_on="2024-07-01",
+        next_step="Enroll in C19 and complete it."),
+], local_name="IATSE Local #80")
+MINE = {"as_of": "2024-03-01", "records": [DRIVER_G3, GRIP], "pending": [DRIVER_G2], "closed": []}
+
+LONG_RULES = ["30 verified work days in 365 days", "Commercial Driver's License (Class A or Class B)",
+              "DOT Medical Examiner's Certificate", "Safety Pass course A", "Harassment prevention (HP1 or HP2)",
+              "Safety Pass course C19"]
+ONGOING = ["Commercial Driver's License (Class A or Class B)", "DOT Medical Examiner's Certificate",
+           "Harassment prevention (HP1 or HP2), every 2 years", "Safety Pass course B, due 90 days after placement",
+           "Safety Pass course D1, due 90 days after placement", "2 Years Active, Upgrade"]
+
+
+def catalog() -> list[dict]:
+    """Local #399's 17 classifications (the page that was 11,000 px tall) and a few other locals."""
+    out = []
+    for job in ("Driver", "Dispatcher", "Auto Mechanic", "Auto Service", "Wrangler"):
+        for group in (3, 2, 1):
+            out.append({"code": f"399-{job.upper().replace(' ', '-')}-G{group}",
+                        "name": f"Teamsters, Local #399 ({job} Group {group})", "local": "399",
+                        "local_name": "Teamsters Local #399", "union": "Teamsters", "roster": "IER",
+                        "group": group, "advances_to": None, "illustrative": True,
+                        "application": LONG_RULES, "ongoing": ONGOING})
+    for extra in ("Casting Director", "Location Manager"):
+        out.append({**out[-1], "code": f"399-{extra.upper().replace(' ', '-')}", "group": None,
+                    "name": f"Teamsters, Local #399 ({extra})"})
+    for local, union, jobs in (("80", "IATSE", ("Grip", "Dolly Grip", "Key Grip")),
+                               ("728", "IATSE", ("Electrician", "Rigging Electrician")),
+                               ("44", "IATSE", ("Propmaker", "Property Master"))):
+        for job in jobs:
+            out.append({"code": f"{local}-{job.upper().replace(' ', '-')}", "name": f"{union}, Local #{local} ({job})",
+                        "local": local, "local_name": f"{union} Local #{local}", "union": union, "roster": "IER",
+                        "group": None, "advances_to": None, "illustrative": True,
+                        "application": LONG_RULES[:1] + LONG_RULES[3:], "ongoing": ONGOING[2:5]})
+    return out
+
+
+def audit_entries() -> list[dict]:
+    at = "2024-03-01T18:{:02d}:00+00:00"
+    return [
+        {"service": "notifications", "id": 3, "at": at.format(30), "actor_account_id": PRINCIPALS["ip"]["account_id"],
+         "actor_roles": ["industry_professional"], "on_behalf_of": None, "action": "message.read",
+         "target_type": "message", "target_id": str(uuid.uuid4()), "details": {"person_id": PERSON_ID},
+         "client_ip": "203.0.113.9"},
+        {"service": "accounts", "id": 2, "at": at.format(20), "actor_account_id": STAFF_ACCOUNT,
+         "actor_roles": ["staff_admin"], "on_behalf_of": OTHER_PERSON, "action": "profile.updated",
+         "target_type": "person", "target_id": OTHER_PERSON, "details": {}, "client_ip": "10.0.0.7"},
+        {"service": "accounts", "id": 1, "at": at.format(10), "actor_account_id": None, "actor_roles": ["system"],
+         "on_behalf_of": None, "action": "person.created", "target_type": "person", "target_id": PERSON_ID,
+         "details": {}, "client_ip": None},
+    ]
+
+
+CARDS = {PERSON_ID: {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "John", "last_name": "Doe"},
+         OTHER_PERSON: {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin",
+                        "last_name": "Dolly"}}
+PERSON = {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin", "last_name": "Dolly",
+          "has_account": False, "locals": ["80", "399"], "origin": "import", "date_of_birth": "1980-01-02",
+          "ssn_masked": "***-**-4321",
+          "contact": {"email": "robin@example.com", "email_undeliverable": False, "phone": "818-555-0100",
+                      "address_line1": None, "address_line2": None, "city": None, "state": None,
+                      "postal_code": None, "email_notifications": True}}
+
+
+def fake_rpc() -> FakeRpc:
+    rpc = FakeRpc()
+    rpc.answer("accounts", "log_in", lambda payload, ip=None: {
+        "token": payload["email"].split("@")[0], "expires_at": "2030-01-01T00:00:00+00:00"})
+    rpc.answer("accounts", "authenticate", lambda token: PRINCIPALS[token])
+    rpc.answer("accounts", "log_out", None)
+    rpc.answer("accounts", "get_me", ME)
+    rpc.answer("accounts", "person_card", lambda person_id, viewer: CARDS[person_id])
+    rpc.answer("accounts", "get_person", PERSON)
+    rpc.answer("accounts", "find_people", [
+        {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin", "last_name": "Dolly",
+         "has_account": False, "locals": ["80", "399"]},
+        {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "John", "last_name": "Dolly",
+         "has_account": True, "locals": ["399"]}])
+    for service in ("accounts", "rosters", "documents", "training", "notifications"):
+        rpc.answer(service, "list_audit", lambda filters, service=service: [
+            e for e in audit_entries() if e["service"] == service])
+    rpc.answer("rosters", "my_classifications", lambda person_id, as_of=None: MINE)
+    rpc.answer("rosters", "my_classification", lambda person_id, code, as_of=None: next(
+        r for r in MINE["records"] + MINE["pending"] if r["classification_code"] == code))
+    rpc.answer("rosters", "list_classifications", catalog())
+    rpc.answer("notifications", "list_messages", {"unread": 1, "messages": [
+        {"id": str(uuid.uuid4()), "subject": "Your DOT Medical Examiner's Certificate expires soon",
+         "body": "It expires on 03/20/2024.", "category": "deadline", "deadline": "2024-03-20",
+         "created_at": "2024-02-19T17:00:00+00:00", "read": False}]})
+    rpc.answer("notifications", "mark_message_read", None)
+    return rpc
+
+
+def main(port: int) -> None:
+    app = make_app(fake_rpc())
+    app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

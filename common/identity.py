@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from common import config as hub_config
+from common.secrets import secret
 
-DEV_SSN_KEY = "dev-only-ssn-key-change-me"
 SSN_PATTERN = re.compile(r"^(\d{3})-?(\d{2})-?(\d{4})$")
 # the same rule for clients, in the OpenAPI document (the server also refuses 000, 666, 9xx…)
 SSN_JSON_PATTERN = r"^\d{3}-?\d{2}-?\d{4}$"
@@ -33,8 +33,14 @@ def normalise_ssn(raw: str) -> str:
 
 
 def derive_key(purpose: bytes, config=None) -> bytes:
-    secret = hub_config.setting("HUB_SSN_KEY", DEV_SSN_KEY, config).encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+    """The key for `purpose`, derived from HUB_SSN_KEY (refused if unset, see common.secrets)."""
+    return _derived(secret("HUB_SSN_KEY", config).encode(), purpose)
+
+
+@lru_cache(maxsize=16)
+def _derived(master: bytes, purpose: bytes) -> bytes:
+    # once per process and key, not once per record: a payroll batch indexes thousands of SSNs
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
 
 
 def ssn_index(ssn: str, config=None) -> str:

@@ -5,12 +5,17 @@ session; it reaches RabbitMQ only if the worker commits. A relay thread in every
 publishes pending rows with publisher confirms and marks them sent. If the process dies between
 commit and publish, the row is still pending when it restarts, so nothing is lost; if it dies
 between publish and marking, the event goes out twice, which idempotent consumers absorb.
+
+A relayed row keeps no live secret: fields an event declares in `secret_fields` (single-use
+links) are overwritten with REDACTED in the transaction that marks the row sent. Relayed rows
+are deleted after HUB_OUTBOX_RETENTION_DAYS (7; 0 keeps them), by the relay loop once an hour.
 """
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from nameko.amqp.publish import Publisher, UndeliverableMessage
@@ -18,12 +23,15 @@ from nameko.amqp.publish import Publisher, UndeliverableMessage
 from common import config as hub_config
 from common.background import PollingLoop
 from common.db import Database
-from common.events import Event
+from common.events import Event, event_class
 from common.topology import SUBSCRIPTIONS, declare_topology, event_exchange
 
 log = logging.getLogger(__name__)
 
 RELAY_BATCH = 200
+REDACTED = "[redacted: relayed]"
+PRUNE_EVERY_SECONDS = 3600
+PRUNE_BATCH = 1000
 SUBSCRIBED = {(sub.source, sub.event_type) for sub in SUBSCRIPTIONS}
 
 
@@ -36,6 +44,45 @@ def outbox_row(base, event: Event):
         created_at=datetime.now(timezone.utc),
         attempts=0,
     )
+
+
+def redacted_payload(source: str, event_type: str, payload: str) -> str | None:
+    """The payload with its secret fields overwritten, or None if it holds no secret."""
+    cls = event_class(source, event_type)
+    if cls is None or not cls.secret_fields:
+        return None
+    data = json.loads(payload)
+    for field in cls.secret_fields:
+        if field in data:
+            data[field] = REDACTED
+    return json.dumps(data)
+
+
+def retention_days(config: dict | None = None) -> int:
+    return int(hub_config.setting("HUB_OUTBOX_RETENTION_DAYS", "7", config))
+
+
+def prune_relayed(session_factory, retention_days: int) -> int:
+    """Delete rows relayed more than `retention_days` ago (0 keeps them); pending rows stay
+    whatever their age. Logs only how many went."""
+    if retention_days <= 0:
+        return 0
+    outbox = session_factory.kw["info"]["base"].OutboxMessage
+    cutoff = datetime.now(timezone.utc) - timedelta(days=retention_days)
+    pruned = 0
+    while True:
+        with session_factory() as session:
+            # in batches, so a first prune of a long history does not hold one huge transaction
+            batch = sa.select(outbox.id).where(outbox.sent_at.is_not(None), outbox.sent_at < cutoff) \
+                .limit(PRUNE_BATCH).scalar_subquery()
+            deleted = session.execute(sa.delete(outbox).where(outbox.id.in_(batch))).rowcount
+            session.commit()
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            break
+    if pruned:
+        log.info("pruned %d relayed outbox rows older than %d days", pruned, retention_days)
+    return pruned
 
 
 def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) -> int:
@@ -56,7 +103,7 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
             # End SQLite's read snapshot before the slow part: WAL refuses to upgrade a snapshot
             # to a write if another connection committed meanwhile.
             session.commit()
-        outcomes: list[tuple[int, int, str]] = []
+        outcomes: list[tuple[int, int, str, str | None]] = []
         try:
             for row in rows:
                 try:
@@ -74,15 +121,18 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
                         "event %s.%s %s reached no queue", row.exchange_source, row.event_type,
                         row.event_id)
                     outcome = "unrouted"
-                outcomes.append((row.id, row.attempts, outcome))
+                outcomes.append((row.id, row.attempts, outcome,
+                                 redacted_payload(row.exchange_source, row.event_type, row.payload)))
         finally:
             # Mark what did go out, even if the broker failed part-way. The writes come after
             # all the publishing: under eventlet a SQLite write transaction left open across a
             # network wait would block every other writer in the process.
             sent_at = datetime.now(timezone.utc)
-            for row_id, attempts, outcome in outcomes:
-                session.execute(sa.update(outbox).where(outbox.id == row_id).values(
-                    sent_at=sent_at, outcome=outcome, attempts=attempts + 1))
+            for row_id, attempts, outcome, redacted in outcomes:
+                values = {"sent_at": sent_at, "outcome": outcome, "attempts": attempts + 1}
+                if redacted is not None:
+                    values["payload"] = redacted  # the subscriber has the secret now; we keep none
+                session.execute(sa.update(outbox).where(outbox.id == row_id).values(**values))
             session.commit()
             sent = len(outcomes)
     return sent
@@ -95,6 +145,8 @@ class EventPublisher(PollingLoop):
         super().setup()
         self.database = next(dep for dep in self.container.dependencies if isinstance(dep, Database))
         self.amqp_uri = hub_config.amqp_uri(self.container.config)
+        self.retention_days = retention_days(self.container.config)
+        self._next_prune = float("-inf")
 
     def start(self):
         declare_topology(self.amqp_uri, self.container.config)
@@ -110,4 +162,7 @@ class EventPublisher(PollingLoop):
 
     def run_once(self) -> bool:
         sent = relay_pending(self.database.session_factory, self.amqp_uri, self.container.config)
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            prune_relayed(self.database.session_factory, self.retention_days)
         return sent == RELAY_BATCH

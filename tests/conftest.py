@@ -3,6 +3,9 @@ missing the test fails with a message saying which (CI must never skip them)."""
 import os
 
 os.environ.setdefault("EVENTLET_TESTS", "1")  # only silences eventlet's import-time banner
+# Tests opt into the development secrets (HUB_SSN_KEY, HUB_SECRET_KEY) explicitly, as make run
+# does; without this a missing key stops a service or the gateway from starting (common.secrets).
+os.environ.setdefault("HUB_DEV_DEFAULTS", "1")
 
 import eventlet  # noqa: E402
 
@@ -81,6 +84,7 @@ def service_config(rabbit_config, broker_available, tmp_path):
     return {
         **rabbit_config,
         "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_DEV_DEFAULTS": "1",
         "EVENT_MAX_ATTEMPTS": 3,
         "EVENT_RETRY_DELAY_MS": 50,
         "serializer": "json",

@@ -3,6 +3,7 @@ the service and the gateway (which validates requests with the same models and i
 from services/)."""
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -10,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo,
                       field_validator, model_validator)
 
+from common.clock import today as hub_today
 from common.identity import SSN_JSON_PATTERN, normalise_ssn
 from common.password_policy import MAX_LENGTH, MIN_LENGTH, RULES as PASSWORD_RULES, password_problem
 from common.authz import Principal  # noqa: F401  (re-exported: the gateway's import path)
@@ -25,6 +27,30 @@ class Strict(BaseModel):
 # e-mail addresses are compared and stored in lower case
 LowerEmail = Annotated[EmailStr, AfterValidator(str.lower)]
 
+# Zero-width (non-)joiners are part of spelling in Persian and Indic names; every other control
+# or format character (NUL, escapes, bidi overrides such as U+202E, soft hyphens, zero-width
+# spaces) can make a name display as something it is not, so it is refused.
+JOINERS = {"\u200c", "\u200d"}
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Cn") and char not in JOINERS
+
+
+def _plain_text(value, what: str = "This text"):
+    if isinstance(value, str) and any(_hidden(char) for char in value):
+        raise ValueError(f"{what} contains control or invisible formatting characters; "
+                         "please type it again using letters, spaces and punctuation.")
+    return value
+
+
+def _visible_name(value):
+    _plain_text(value, "This name")
+    if isinstance(value, str) and value and not any(
+            not char.isspace() and char not in JOINERS for char in value):
+        raise ValueError("Enter a name with at least one visible letter.")
+    return value
+
 
 class ContactFields(Strict):
     phone: str | None = Field(None, max_length=40, pattern=r"^[0-9+().\- ]{7,40}$")
@@ -33,6 +59,11 @@ class ContactFields(Strict):
     city: str | None = Field(None, max_length=100)
     state: str | None = Field(None, max_length=40)
     postal_code: str | None = Field(None, max_length=20, pattern=r"^[A-Za-z0-9 \-]{3,20}$")
+
+    @field_validator("address_line1", "address_line2", "city", "state", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return _plain_text(value)
 
 
 class PersonFields(ContactFields):
@@ -47,10 +78,15 @@ class PersonFields(ContactFields):
     def ssn_is_valid(cls, value: str) -> str:
         return normalise_ssn(value)
 
+    @field_validator("first_name", "last_name", mode="before")
+    @classmethod
+    def name_is_visible(cls, value):
+        return _visible_name(value)
+
     @field_validator("date_of_birth")
     @classmethod
     def born_in_the_past(cls, value: date) -> date:
-        today = date.today()
+        today = hub_today()
         if value >= today or value.year < today.year - 120:
             raise ValueError("date of birth is not plausible")
         return value
@@ -145,6 +181,11 @@ class StaffAccountIn(Strict):
     def password_is_strong(cls, value: str, info: ValidationInfo) -> str:
         _check_password(value, info.data.get("email"))
         return value
+
+    @field_validator("display_name", "organisation", mode="before")
+    @classmethod
+    def name_is_visible(cls, value):
+        return _visible_name(value)
 
     @model_validator(mode="after")
     def reps_name_their_locals(self):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,9 @@ class Event(BaseModel):
     # Set by each subclass: the producing service and the routing key of the fact.
     source: ClassVar[str]
     event_type: ClassVar[str]
+    # Fields holding a live secret (a single-use link) that only the subscriber may keep: the
+    # outbox relay overwrites them in its stored copy once the event is out (common.publisher).
+    secret_fields: ClassVar[tuple[str, ...]] = ()
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     occurred_at: datetime = Field(default_factory=utcnow)
@@ -46,3 +50,12 @@ def all_event_types() -> list[type[Event]]:
 
     walk(Event)
     return sorted(found, key=lambda c: c.full_name())
+
+
+@lru_cache(maxsize=1)
+def _by_name() -> dict[tuple[str, str], type[Event]]:
+    return {(cls.source, cls.event_type): cls for cls in all_event_types()}
+
+
+def event_class(source: str, event_type: str) -> type[Event] | None:
+    return _by_name().get((source, event_type))

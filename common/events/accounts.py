@@ -53,6 +53,7 @@ class ProfileUpdated(AccountsEvent):
 class InvitationSent(AccountsEvent):
     """Only the notifications service subscribes: the link is a single-use secret it e-mails."""
     event_type = "invitation_sent"
+    secret_fields = ("claim_url",)  # kept in the outbox only until relayed
     person_id: uuid.UUID
     claim_url: str
     expires_at: str
@@ -61,6 +62,7 @@ class InvitationSent(AccountsEvent):
 class PasswordResetRequested(AccountsEvent):
     """Only the notifications service subscribes: the link is a single-use secret it e-mails."""
     event_type = "password_reset_requested"
+    secret_fields = ("reset_url",)  # kept in the outbox only until relayed
     person_id: uuid.UUID
     reset_url: str
     expires_at: str

@@ -43,6 +43,23 @@ def test_invitation_email_reaches_the_person_and_the_link_is_not_kept(services, 
     assert "token=" not in sent[-1].body  # a copy of the database opens nothing
 
 
+
+def test_the_accounts_outbox_keeps_no_live_link_once_the_invitation_is_relayed(services, rpc, smtp):
+    data, person = migrated(rpc)
+    rpc.accounts.send_invitation(person["person_id"], SYSTEM)
+    rpc.accounts.request_password_reset({"email": data["email"]}, SYSTEM)
+    wait_until(lambda: len(smtp.messages_to(data["email"])) == 2, timeout=20, message="both e-mails")
+
+    def stored_links():
+        with service_sessions("accounts", services)() as session:
+            outbox = session.info["base"].OutboxMessage
+            return [row.payload for row in session.scalars(sa.select(outbox).where(
+                outbox.event_type.in_(["invitation_sent", "password_reset_requested"])))]
+
+    wait_until(lambda: len(stored_links()) == 2 and not any("token=" in p for p in stored_links()),
+               timeout=10, message="the outbox copies to lose their links")
+
+
 def test_claiming_posts_an_account_ready_message(services, rpc, smtp):
     data, person = migrated(rpc)
     rpc.accounts.send_invitation(person["person_id"], SYSTEM)

@@ -110,9 +110,13 @@ def test_me_shows_the_ssn_masked(session):
     assert data["ssn"] not in me.model_dump_json()
 
 
-def test_a_bounced_address_is_marked_undeliverable(session):
+def test_a_bounced_address_is_marked_undeliverable_and_announced_once(session):
+    from common.events.accounts import EmailMarkedUndeliverable
+
     _, person, _ = register(session)
-    profile.mark_email_undeliverable(session, person.id)
+    _, events = profile.mark_email_undeliverable(session, person.id)
     session.commit()
+    assert [type(e) for e in events] == [EmailMarkedUndeliverable]
     assert session.get(Person, person.id).email_undeliverable is True
     assert profile.me(session, person.id).email_undeliverable is True
+    assert profile.mark_email_undeliverable(session, person.id)[1] == []

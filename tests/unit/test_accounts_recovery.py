@@ -156,7 +156,7 @@ def test_guessing_the_current_password_is_throttled_like_logging_in(session):
     data = make_person()
     registration.create_account(session, CreateAccountIn(**data))
     account = session.scalar(sa.select(Account))
-    for _ in range(throttle.MAX_FAILURES["account"]):
+    for _ in range(throttle.DEFAULT_LIMITS.account_failures):
         with pytest.raises(ValidationFailed):
             recovery.change_password(session, account.id, "a-wrong-guess", "a-brand-new-password-2", None, None)
     with pytest.raises(TooManyRequests):

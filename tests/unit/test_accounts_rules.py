@@ -16,6 +16,7 @@ from tests.support.databases import memory_sessions
 from tests.support.factories import make_person
 
 STAFF = Actor(roles=["staff_admin"])
+LIMITS = throttle.DEFAULT_LIMITS
 
 
 @pytest.fixture
@@ -60,29 +61,107 @@ def test_a_mismatch_with_a_waiting_record_is_refused_like_any_other_clash(sessio
     assert error.value.message == registration.CANNOT_CREATE
 
 
-def test_five_failures_lock_the_account_with_a_time_to_wait(session):
+def test_five_failures_lock_the_account_at_that_address_with_a_time_to_wait(session):
     data = make_person()
     registration.create_account(session, CreateAccountIn(**data))
     session.commit()
     wrong = LogInIn(email=data["email"], password="not-the-password")
-    for _ in range(throttle.MAX_FAILURES["account"]):
+    for _ in range(LIMITS.account_failures):
         with pytest.raises(Unauthorized):
             sessions.log_in(session, wrong, "10.0.0.1")
         session.commit()
     with pytest.raises(TooManyRequests) as error:
-        sessions.log_in(session, LogInIn(email=data["email"], password=data["password"]), "10.0.0.2")
+        sessions.log_in(session, LogInIn(email=data["email"], password=data["password"]), "10.0.0.1")
     assert "Try again in 15 minutes" in error.value.message
+
+
+def guess_wrong(session, email, address, times):
+    for _ in range(times):
+        try:
+            sessions.log_in(session, LogInIn(email=email, password="a-wrong-guess"), address)
+        except (Unauthorized, TooManyRequests):
+            pass
+        session.commit()
+
+
+def test_wrong_passwords_from_one_address_do_not_stop_the_owner_logging_in_from_another(session):
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    session.commit()
+    guess_wrong(session, data["email"], "203.0.113.66", LIMITS.account_failures + 3)
+    right = LogInIn(email=data["email"], password=data["password"])
+    token, _ = sessions.log_in(session, right, "198.51.100.7")
+    session.commit()
+    assert sessions.principal_for_token(session, token).account_id is not None
+    # the guessing address stays throttled, even with the right password
+    with pytest.raises(TooManyRequests):
+        sessions.log_in(session, right, "203.0.113.66")
+
+
+def test_even_the_administrators_account_cannot_be_locked_by_a_stranger(session):
+    factory = memory_sessions("accounts")
+    staff.bootstrap(factory, "admin@example.com", "an-admin-password-1", None)
+    with factory() as fresh:
+        guess_wrong(fresh, "admin@example.com", "203.0.113.66", 20)
+        sessions.log_in(fresh, LogInIn(email="admin@example.com", password="an-admin-password-1"), "10.1.1.1")
+
+
+def test_guessing_from_many_addresses_adds_a_growing_delay_for_unknown_addresses_only(session):
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    right = LogInIn(email=data["email"], password=data["password"])
+    sessions.log_in(session, right, "198.51.100.7")  # the owner's usual address
+    session.commit()
+    delays = []
+    for n in range(LIMITS.delay_after + 8):  # each guess from a fresh address, after the last delay
+        guess_wrong(session, data["email"], f"203.0.113.{n}", 1)
+        row = session.get(LoginThrottle, f"account-any:{data['email']}")
+        if row.locked_until is not None:
+            delays.append(round((row.locked_until - now()).total_seconds()))
+            if n < LIMITS.delay_after + 7:
+                row.locked_until = now()
+                session.commit()
+    assert delays == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    with pytest.raises(TooManyRequests) as error:
+        sessions.log_in(session, right, "192.0.2.200")  # an address never seen before
+    assert "Try again in 1 minute" in error.value.message
+    assert 0 < error.value.details["retry_after_seconds"] <= 60
+    sessions.log_in(session, right, "198.51.100.7")  # known: still in
+
+
+def test_a_known_address_is_one_that_logged_in_successfully_not_one_that_only_tried(session):
+    data = make_person()
+    registration.create_account(session, CreateAccountIn(**data))
+    session.commit()
+    account = session.scalar(sa.select(Account))
+    guess_wrong(session, data["email"], "203.0.113.9", 2)
+    assert not throttle.is_known_address(session, account.id, "203.0.113.9", LIMITS)
+    sessions.log_in(session, LogInIn(email=data["email"], password=data["password"]), "203.0.113.9")
+    assert throttle.is_known_address(session, account.id, "203.0.113.9", LIMITS)
+
+
+def test_the_limits_come_from_a_dependency_provider_not_module_globals():
+    from accounts.service import AccountsService
+
+    class Container:
+        config = {"HUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "7"}
+
+    container = Container()
+    provider = AccountsService.throttling.bind(container, "throttling")
+    provider.setup()
+    assert provider.get_dependency(None).address_failures == 7
+    assert LIMITS.address_failures == 30
 
 
 def test_a_lock_ends_by_itself_and_success_clears_the_count(session):
     data = make_person()
     registration.create_account(session, CreateAccountIn(**data))
-    for _ in range(throttle.MAX_FAILURES["account"]):
+    for _ in range(LIMITS.account_failures):
         with pytest.raises(Unauthorized):
             sessions.log_in(session, LogInIn(email=data["email"], password="nope-nope-nope"))
     row = session.get(LoginThrottle, f"account:{data['email']}")
     row.locked_until = now() - timedelta(seconds=1)
-    row.window_started_at = now() - throttle.WINDOW - timedelta(seconds=1)
+    row.window_started_at = now() - LIMITS.window - timedelta(seconds=1)
     session.commit()
     sessions.log_in(session, LogInIn(email=data["email"], password=data["password"]))
     session.commit()
@@ -90,7 +169,7 @@ def test_a_lock_ends_by_itself_and_success_clears_the_count(session):
 
 
 def test_many_failures_from_one_address_lock_that_address_for_every_account(session):
-    for _ in range(throttle.MAX_FAILURES["address"]):
+    for _ in range(LIMITS.address_failures):
         with pytest.raises(Unauthorized):
             sessions.log_in(session, LogInIn(email=f"{uuid.uuid4().hex[:8]}@example.com", password="x"), "10.9.9.9")
     with pytest.raises(TooManyRequests):
@@ -139,3 +218,22 @@ def test_bootstrap_creates_the_admin_and_payroll_key_once(session):
         admins = fresh.scalars(sa.select(Account).where(Account.roles == "staff_admin")).all()
         assert [a.email for a in admins] == ["admin@example.com"]
         assert sessions.principal_for_api_key(fresh, "hubpk_bootstrap-key-0123").roles == ["payroll_client"]
+
+
+def test_the_log_in_entrypoint_throttles_the_guessing_address_but_not_the_owners():
+    from nameko.testing.services import worker_factory
+
+    from accounts.service import AccountsService
+
+    with memory_sessions("accounts")() as session:
+        service = worker_factory(AccountsService, db=session, publish=lambda e: None, config={},
+                                 throttling=LIMITS)
+        data = make_person()
+        service.create_account(data)
+        for _ in range(LIMITS.account_failures + 2):
+            with pytest.raises((Unauthorized, TooManyRequests)):
+                service.log_in({"email": data["email"], "password": "a-wrong-guess"}, "203.0.113.66")
+        right = {"email": data["email"], "password": data["password"]}
+        with pytest.raises(TooManyRequests):
+            service.log_in(right, "203.0.113.66")
+        assert service.log_in(right, "198.51.100.7")["token"]

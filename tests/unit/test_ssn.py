@@ -36,3 +36,25 @@ def test_blind_index_is_stable_per_key_and_reveals_nothing_plain():
 
 def test_ssn_is_shown_masked():
     assert ssn.mask_ssn("123456789") == "***-**-6789"
+
+
+def test_each_key_is_derived_once_per_process_not_once_per_record(monkeypatch):
+    import uuid
+
+    from common import identity
+
+    derivations = []
+    real_hkdf = identity.HKDF
+
+    def counting_hkdf(*args, **kwargs):
+        derivations.append(kwargs.get("info"))
+        return real_hkdf(*args, **kwargs)
+
+    monkeypatch.setattr(identity, "HKDF", counting_hkdf)
+    config = {"HUB_SSN_KEY": f"batch-key-{uuid.uuid4()}"}
+    for _ in range(500):
+        blob = ssn.encrypt_ssn("123456789", config)
+        ssn.ssn_index("123456789", config)
+        ssn.decrypt_ssn(blob, config)
+    assert sorted(derivations) == [b"ssn-blind-index", b"ssn-encryption"]
+    assert ssn.ssn_index("123456789", {"HUB_SSN_KEY": "another-key"}) != ssn.ssn_index("123456789", config)

@@ -77,12 +77,23 @@ class OneTimeToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed log-ins counted per account e-mail and per client address."""
+    """Failed log-ins counted per client address, per account e-mail at an address, and per
+    account e-mail from anywhere (accounts.throttle)."""
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
     failures: Mapped[int] = mapped_column(sa.Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class KnownAddress(Base):
+    """Client addresses an account logged in from successfully: a correct password from one of
+    them is let in even while the account is being guessed at from elsewhere (accounts.throttle).
+    Forgotten after 90 days unused."""
+    __tablename__ = "known_addresses"
+    account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PersonLocal(Base):

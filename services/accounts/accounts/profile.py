@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from accounts import ssn as ssn_crypto
 from accounts.models import Account, Person, PersonLocal
 from accounts.registration import CONTACT_COLUMNS, contact_event, email_in_use
-from accounts.schemas import Contact, MeOut, PersonOut, ProfilePatch
+from common.contracts.accounts import Contact, MeOut, PersonOut, ProfilePatch
 from common import audit
-from common.authz import PersonView, Principal, person_view
+from common.authz import PersonView, Principal, person_view, require_role
 from common.errors import Conflict, NotFound, ValidationFailed
-from common.events.accounts import ProfileUpdated
+from common.events.accounts import EmailMarkedUndeliverable, ProfileUpdated
 
 
 def _person(session: Session, person_id: uuid.UUID) -> Person:
@@ -81,8 +81,18 @@ def person_card(session: Session, person_id: uuid.UUID, viewer: Principal) -> di
             "first_name": person.first_name, "last_name": person.last_name}
 
 
-def update_profile(session: Session, person_id: uuid.UUID, patch: ProfilePatch, actor) -> list:
-    """My Account changes. Returns the events to publish (none if nothing changed)."""
+def start_acting(session: Session, person_id: uuid.UUID, actor) -> dict:
+    """Staff begin helping a person: their card, and one audit entry for the visit."""
+    staff = Principal(roles=actor.roles)
+    require_role(staff, "staff_reviewer", "staff_admin")
+    card = person_card(session, person_id, staff)
+    audit.record(session, actor.model_copy(update={"on_behalf_of": person_id}),
+                 "act_on_behalf.started", "person", person_id)
+    return card
+
+
+def update_profile(session: Session, person_id: uuid.UUID, patch: ProfilePatch, actor):
+    """My Account changes. Returns (person, events); no events if nothing changed."""
     person = _person(session, person_id)
     changes = {field: value for field, value in patch.model_dump(exclude_unset=True).items()
                if getattr(person, field) != value}
@@ -99,14 +109,14 @@ def update_profile(session: Session, person_id: uuid.UUID, patch: ProfilePatch, 
     if changes.get("email_notifications") is None:
         changes.pop("email_notifications", None)
     if not changes:
-        return []
+        return person, []
     for field, value in changes.items():
         setattr(person, field, value)
     audit.record(session, actor, "profile.updated", "person", person_id, fields=sorted(changes))
     events = [ProfileUpdated(person_id=person_id, changed_fields=sorted(changes))]
     if {"email", "email_notifications"} & set(changes):
         events.append(contact_event(person))
-    return events
+    return person, events
 
 
 def record_local(session: Session, person_id: uuid.UUID, local: str | None) -> None:
@@ -115,14 +125,18 @@ def record_local(session: Session, person_id: uuid.UUID, local: str | None) -> N
         session.add(PersonLocal(person_id=person_id, local=local))
 
 
-def mark_email_undeliverable(session: Session, person_id: uuid.UUID) -> None:
+def mark_email_undeliverable(session: Session, person_id: uuid.UUID):
+    """The mail server refused this person's address. Returns (person, events)."""
     person = session.get(Person, person_id)
-    if person is not None:
-        person.email_undeliverable = True
+    if person is None or person.email_undeliverable:
+        return person, []
+    person.email_undeliverable = True
+    return person, [EmailMarkedUndeliverable(person_id=person_id)]
 
 
 def find_people(session: Session, query: str, viewer: Principal, config=None, limit: int = 25) -> list[dict]:
     """Staff look-up by IL number, e-mail, exact SSN or last name."""
+    require_role(viewer, "staff_reviewer", "staff_admin")
     query = (query or "").strip()
     if not query:
         return []

@@ -3,15 +3,14 @@ from __future__ import annotations
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from accounts import profile, recovery, registration, sessions, staff
+from accounts import profile, recovery, registration, sessions, staff, throttle
 from accounts.models import Base
-from accounts.schemas import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut,
+from common.contracts.accounts import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut,
                               CreatePersonIn, LogInIn, PayrollKeyOut, ProfilePatch, ResetConfirmIn,
                               ResetRequestIn, SessionOut, StaffAccountIn)
 from common import config as hub_config
 from common.audit import as_actor
-from common import audit
-from common.authz import Principal, as_principal, require_role
+from common.authz import as_principal
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, parse_id, validated
 from common.events.notifications import EmailFailed
@@ -20,6 +19,7 @@ from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.publisher import EventPublisher
+from common.secrets import RequiredSecrets
 
 EXPECTED = EXPECTED_ERRORS
 
@@ -32,6 +32,8 @@ class AccountsService(StandardRpcs):
     db = Database(Base)
     publish = EventPublisher()
     config = Config()
+    required_secrets = RequiredSecrets("HUB_SSN_KEY")
+    throttling = throttle.Throttling()
     bootstrap = staff.Bootstrap()
 
     def _publish_all(self, events) -> None:
@@ -39,13 +41,12 @@ class AccountsService(StandardRpcs):
             self.publish(event)
 
     def _public_url(self) -> str:
-        return hub_config.setting("HUB_PUBLIC_URL", "http://127.0.0.1:8080", self.config).rstrip("/")
+        return hub_config.public_url(self.config)
 
 
     # --- accounts and sessions -----------------------------------------------------------------
 
-    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.ssn", "payload.password",
-                                                            "payload.date_of_birth"))
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # SSN, birth date, password, contact
     def create_account(self, payload: dict, actor: dict | None = None) -> dict:
         data = validated(CreateAccountIn, payload)
         person, events = registration.create_account(self.db, data, as_actor(actor), self.config)
@@ -53,18 +54,20 @@ class AccountsService(StandardRpcs):
         self.db.commit()
         return CreatedAccountOut(person_id=person.id, il_number=person.il_number).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.password",))
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # e-mail and password
     def log_in(self, payload: dict, client_ip: str | None = None) -> dict:
         data = validated(LogInIn, payload)
         try:
-            token, expires = sessions.log_in(self.db, data, client_ip)
+            token, expires = sessions.log_in(self.db, data, client_ip, self.throttling)
         finally:
             self.db.commit()  # failures count towards throttling even though we refuse
         return SessionOut(token=token, expires_at=expires).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("token",))
     def authenticate(self, token: str) -> dict:
-        return sessions.principal_for_token(self.db, token).model_dump(mode="json")
+        principal = sessions.principal_for_token_or_api_key(self.db, token)
+        self.db.commit()  # a payroll key's last use
+        return principal.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("api_key",))
     def authenticate_api_key(self, api_key: str) -> dict:
@@ -81,36 +84,37 @@ class AccountsService(StandardRpcs):
 
     @rpc(expected_exceptions=EXPECTED)
     def send_invitation(self, person_id: str, actor: dict) -> dict:
-        event = recovery.send_invitation(self.db, parse_id(person_id, "person"), self._public_url(),
-                                         as_actor(actor))
-        self.publish(event)
+        expires_at, events = recovery.send_invitation(self.db, parse_id(person_id, "person"),
+                                                      self._public_url(), as_actor(actor))
+        self._publish_all(events)
         self.db.commit()
-        return {"person_id": person_id, "expires_at": event.expires_at}
+        return {"person_id": person_id, "expires_at": expires_at.isoformat()}
 
     @rpc(sensitive_arguments=("token",))
     def check_link(self, token: str, purpose: str) -> bool:
         return recovery.link_is_usable(self.db, token, purpose)
 
-    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.token", "payload.password"))
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # token and password
     def claim_account(self, payload: dict, actor: dict | None = None) -> dict:
         data = validated(ClaimIn, payload)
-        account, token, expires, events = recovery.claim(self.db, data.token, data.password, as_actor(actor))
+        (account, token, expires), events = recovery.claim(self.db, data.token, data.password,
+                                                           as_actor(actor))
         self._publish_all(events)
         self.db.commit()
         return {"person_id": str(account.person_id), "token": token, "expires_at": expires.isoformat()}
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # e-mail
     def request_password_reset(self, payload: dict, actor: dict | None = None) -> None:
         data = validated(ResetRequestIn, payload)
-        event = recovery.request_reset(self.db, data.email, self._public_url(), as_actor(actor))
-        if event is not None:
-            self.publish(event)
+        _, events = recovery.request_reset(self.db, data.email, self._public_url(), as_actor(actor))
+        self._publish_all(events)
         self.db.commit()
 
-    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.token", "payload.password"))
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # token and password
     def confirm_password_reset(self, payload: dict, actor: dict | None = None) -> None:
         data = validated(ResetConfirmIn, payload)
-        self._publish_all(recovery.confirm_reset(self.db, data.token, data.password, as_actor(actor)))
+        _, events = recovery.confirm_reset(self.db, data.token, data.password, as_actor(actor))
+        self._publish_all(events)
         self.db.commit()
 
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload", "token"))
@@ -118,7 +122,7 @@ class AccountsService(StandardRpcs):
         data = validated(ChangePasswordIn, payload)
         try:
             ended = recovery.change_password(self.db, parse_id(account_id, "account"), data.current_password,
-                                             data.new_password, token, as_actor(actor))
+                                             data.new_password, token, as_actor(actor), self.throttling)
         finally:
             self.db.commit()  # a wrong guess counts even though we refuse
         return {"other_sessions_ended": ended}
@@ -138,20 +142,16 @@ class AccountsService(StandardRpcs):
     @rpc(expected_exceptions=EXPECTED)
     def start_acting(self, person_id: str, actor: dict) -> dict:
         """Staff begin helping a person (phone or counter): one audit entry for the visit."""
-        actor = as_actor(actor)
-        require_role(Principal(roles=actor.roles), "staff_reviewer", "staff_admin")
-        person_id = parse_id(person_id, "person")
-        card = profile.person_card(self.db, person_id, Principal(roles=actor.roles))
-        audit.record(self.db, actor.model_copy(update={"on_behalf_of": person_id}),
-                     "act_on_behalf.started", "person", person_id)
+        card = profile.start_acting(self.db, parse_id(person_id, "person"), as_actor(actor))
         self.db.commit()
         return card
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # contact details
     def update_me(self, person_id: str, payload: dict, actor: dict) -> dict:
         data = validated(ProfilePatch, payload)
         person_id = parse_id(person_id, "person")
-        self._publish_all(profile.update_profile(self.db, person_id, data, as_actor(actor)))
+        _, events = profile.update_profile(self.db, person_id, data, as_actor(actor))
+        self._publish_all(events)
         self.db.commit()
         return profile.me(self.db, person_id, self.config).model_dump(mode="json")
 
@@ -163,13 +163,11 @@ class AccountsService(StandardRpcs):
 
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("query",))  # may be an SSN
     def find_people(self, query: str, viewer: dict) -> list:
-        viewer = as_principal(viewer)
-        require_role(viewer, "staff_reviewer", "staff_admin")
-        found = profile.find_people(self.db, query, viewer, self.config)
+        found = profile.find_people(self.db, query, as_principal(viewer), self.config)
         self.db.commit()
         return found
 
-    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.ssn", "payload.date_of_birth"))
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # SSN, birth date, contact
     def create_person(self, payload: dict, actor: dict) -> dict:
         data = validated(CreatePersonIn, payload)
         person, events = registration.create_person(self.db, data, as_actor(actor), self.config)
@@ -179,7 +177,7 @@ class AccountsService(StandardRpcs):
 
     # --- staff administration ------------------------------------------------------------------
 
-    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload.password",))
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # e-mail and password
     def create_staff_account(self, payload: dict, actor: dict) -> dict:
         account = staff.create_staff_account(self.db, validated(StaffAccountIn, payload), as_actor(actor))
         self.db.commit()
@@ -206,7 +204,8 @@ class AccountsService(StandardRpcs):
         event = EmailFailed.model_validate(payload)
         if not first_delivery(self.db, event, "accounts.handle_email_failed"):
             return
-        profile.mark_email_undeliverable(self.db, event.person_id)
+        _, events = profile.mark_email_undeliverable(self.db, event.person_id)
+        self._publish_all(events)
         self.db.commit()
 
     def _record_local(self, event, consumer: str) -> None:

@@ -11,7 +11,7 @@ from accounts import throttle
 from accounts.clock import now
 from accounts.models import Account, ApiSession, PayrollClient
 from accounts.passwords import verify_password
-from accounts.schemas import LogInIn, Principal
+from common.contracts.accounts import LogInIn, Principal
 from accounts.tokens import digest, new_secret
 from common import audit
 from common.errors import NotFound, Unauthorized
@@ -28,14 +28,15 @@ def open_session(session: Session, account: Account) -> tuple[str, datetime]:
     return token, expires
 
 
-def log_in(session: Session, data: LogInIn, client_ip: str | None = None) -> tuple[str, datetime]:
-    throttle.check(session, data.email, client_ip)
+def log_in(session: Session, data: LogInIn, client_ip: str | None = None,
+           limits: throttle.Limits = throttle.DEFAULT_LIMITS) -> tuple[str, datetime]:
     account = session.scalar(sa.select(Account).where(Account.email == data.email))
+    throttle.check(session, data.email, client_ip, limits, account.id if account else None)
     if not verify_password(account.password_hash if account else None, data.password) \
             or account.disabled_at is not None:
-        throttle.record_failure(session, data.email, client_ip)
+        throttle.record_failure(session, data.email, client_ip, limits)
         raise Unauthorized(BAD_LOGIN)
-    throttle.record_success(session, data.email)
+    throttle.record_success(session, data.email, client_ip, account.id, limits)
     return open_session(session, account)
 
 
@@ -97,6 +98,15 @@ def rotate_payroll_key(session: Session, client_id: uuid.UUID, actor):
     client.key_hash, client.key_prefix = digest(key), key[:12]
     audit.record(session, actor, "payroll_client.key_rotated", "payroll_client", client.id)
     return client, key
+
+
+def principal_for_token_or_api_key(session: Session, token: str) -> Principal:
+    """The gateway sends bearer tokens without the hubpk_ prefix here; a payroll key an operator
+    chose (HUB_PAYROLL_API_KEY may be any string) is one of them, so look there too."""
+    if session.get(ApiSession, digest(token)) is None and session.scalar(
+            sa.select(PayrollClient.id).where(PayrollClient.key_hash == digest(token))) is not None:
+        return principal_for_api_key(session, token)
+    return principal_for_token(session, token)
 
 
 def principal_for_api_key(session: Session, api_key: str) -> Principal:

@@ -13,7 +13,7 @@ from accounts import sessions
 from accounts.clock import now
 from accounts.models import Account, PayrollClient
 from accounts.passwords import hash_password
-from accounts.schemas import StaffAccountIn
+from common.contracts.accounts import StaffAccountIn
 from accounts.tokens import digest
 from common import audit
 from common import config as hub_config
@@ -67,8 +67,6 @@ class Bootstrap(DependencyProvider):
 
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         config = self.container.config
-        from accounts import throttle
-        throttle.configure(config)
         bootstrap(database.session_factory, hub_config.setting("HUB_ADMIN_EMAIL", None, config),
                   hub_config.setting("HUB_ADMIN_PASSWORD", None, config),
                   hub_config.setting("HUB_PAYROLL_API_KEY", None, config))

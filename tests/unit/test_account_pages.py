@@ -329,7 +329,7 @@ def test_a_staff_search_by_ssn_is_posted_and_not_shown_again(client, fake_rpc):
 def test_the_audit_page_refuses_an_account_id_that_is_not_one(client, fake_rpc, monkeypatch):
     log_in_as(client, fake_rpc, staff_principal())
     asked = []
-    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters: asked.append(filters) or [])
+    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters, viewer_of=None: asked.append(filters) or [])
 
     response = client.get("/staff/audit?actor_account_id=not-a-uuid&action=person.")
 
@@ -466,7 +466,7 @@ def test_the_audit_log_names_the_people_and_the_actor_instead_of_ids(client, fak
          "actor_roles": ["industry_professional"], "on_behalf_of": None, "action": "message.read",
          "target_type": "message", "target_id": "m-1", "details": {"person_id": PERSON_ID}, "client_ip": None},
     ]
-    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters: entries)
+    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters, viewer_of=None: entries)
     cards = {OTHER_PERSON: {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin",
                             "last_name": "Dolly"},
              PERSON_ID: {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat",
@@ -491,7 +491,7 @@ def test_the_audit_log_names_the_people_and_the_actor_instead_of_ids(client, fak
 
 def test_the_audit_log_still_shows_an_entry_whose_person_cannot_be_named(client, fake_rpc, monkeypatch):
     log_in_as(client, fake_rpc, staff_principal())
-    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters: [
+    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters, viewer_of=None: [
         {"service": "accounts", "id": 1, "at": AT, "actor_account_id": None, "actor_roles": ["system"],
          "on_behalf_of": None, "action": "person.created", "target_type": "person",
          "target_id": OTHER_PERSON, "details": {}, "client_ip": None}])

@@ -120,3 +120,38 @@ def test_a_bounced_address_is_marked_undeliverable_and_announced_once(session):
     assert session.get(Person, person.id).email_undeliverable is True
     assert profile.me(session, person.id).email_undeliverable is True
     assert profile.mark_email_undeliverable(session, person.id)[1] == []
+
+
+def test_staff_search_results_say_whether_each_person_has_an_account_and_which_locals(session):
+    from accounts.models import PersonLocal
+    from common.authz import Principal
+    from common.contracts.accounts import CreatePersonIn
+
+    _, with_login, _ = register(session, last_name="Gaffer")
+    waiting, _ = registration.create_person(session, CreatePersonIn(**{
+        k: v for k, v in make_person(last_name="Gaffer").items() if k != "password"}), None)
+    session.add_all([PersonLocal(person_id=waiting.id, local="728"), PersonLocal(person_id=waiting.id, local="80")])
+    session.commit()
+    staff = Principal(roles=["staff_reviewer"])
+
+    found = {p["person_id"]: p for p in profile.find_people(session, "gaffer", staff)}
+
+    assert found[str(with_login.id)]["has_account"] is True and found[str(with_login.id)]["locals"] == []
+    assert found[str(waiting.id)]["has_account"] is False
+    assert found[str(waiting.id)]["locals"] == ["80", "728"]  # as numbers, not text
+
+
+def test_the_audit_page_names_accounts_for_staff_only(session):
+    from common.authz import Principal
+    from common.errors import Forbidden
+
+    data, person, _ = register(session, first_name="Robin", last_name="Dolly")
+    from accounts.models import Account
+
+    account_id = str(session.scalar(sa.select(Account.id)))
+
+    names = profile.name_accounts(session, [account_id, "not-an-id"], Principal(roles=["staff_admin"]))
+
+    assert names == {account_id: {"name": "Robin Dolly", "email": data["email"]}}
+    with pytest.raises(Forbidden):
+        profile.name_accounts(session, [account_id], Principal(roles=["industry_professional"]))

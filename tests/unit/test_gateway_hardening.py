@@ -138,3 +138,24 @@ def test_the_services_config_no_longer_pins_links_to_port_8080():
     for service in ("accounts", "notifications"):
         text = (root / "services" / service / "config.yml").read_text()
         assert "127.0.0.1:8080" not in text, service
+
+
+def test_the_audit_api_names_who_did_each_thing(client, fake_rpc):
+    from common.config import SERVICES
+
+    staff = logged_in(client, fake_rpc, "staff_admin")
+    actor_id = str(uuid.uuid4())
+    entry = {"service": "rosters", "id": 1, "at": "2026-05-01T21:03:07+00:00", "actor_account_id": actor_id,
+             "actor_roles": ["staff_reviewer"], "on_behalf_of": None, "action": "work_day.approved",
+             "target_type": "work_day", "target_id": "w-1", "details": {}, "client_ip": "10.0.0.1"}
+    for service in SERVICES:
+        fake_rpc.answer(service, "list_audit", [entry] if service == "rosters" else [])
+    fake_rpc.answer("accounts", "name_accounts",
+                    lambda ids, viewer: {actor_id: {"name": "Rita Reviewer", "email": "rita@example.com"}})
+
+    answer = client.get("/api/v1/staff/audit", headers={"Authorization": "Bearer t"}).get_json()
+
+    [named] = answer["entries"]
+    assert named["actor_name"] == "Rita Reviewer" and named["actor_email"] == "rita@example.com"
+    _, _, (ids, viewer) = next(c for c in fake_rpc.calls if c[1] == "name_accounts")
+    assert ids == [actor_id] and viewer["account_id"] == staff["account_id"]

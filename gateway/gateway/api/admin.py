@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 from common.contracts.accounts import PayrollKeyOut
 from common.authz import STAFF
 from common.config import SERVICES
+from common.errors import HubError
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
-from gateway.auth import actor, require_api
+from gateway.auth import actor, require_api, viewer
 
 
 class PayrollClientIn(BaseModel):
@@ -43,8 +44,9 @@ def payroll_whoami(principal):
     return jsonify({"payroll_client_id": str(principal.payroll_client_id), "name": principal.organisation})
 
 
-def audit_entries(filters: dict) -> list[dict]:
-    """Every service's audit log, merged newest first."""
+def audit_entries(filters: dict, viewer_of: dict | None = None) -> list[dict]:
+    """Every service's audit log, merged newest first; with `viewer_of` (a staff viewer), each
+    entry also names its actor (`actor_name`, `actor_email`) instead of only an account id."""
     app = current_app._get_current_object()
 
     def read(service):
@@ -54,7 +56,17 @@ def audit_entries(filters: dict) -> list[dict]:
     with ThreadPoolExecutor(len(SERVICES)) as pool:
         entries = [entry for part in pool.map(read, SERVICES) for entry in part]
     entries.sort(key=lambda e: e["at"], reverse=True)
-    return entries[: filters.get("limit", 100)]
+    entries = entries[: filters.get("limit", 100)]
+    actors = sorted({e["actor_account_id"] for e in entries if e.get("actor_account_id")})
+    if viewer_of is not None and actors:
+        try:
+            names = app.rpc.call("accounts", "name_accounts", actors, viewer_of)
+        except HubError:  # the log still shows, with account ids
+            names = {}
+        for entry in entries:
+            known = names.get(entry.get("actor_account_id") or "", {})
+            entry["actor_name"], entry["actor_email"] = known.get("name"), known.get("email")
+    return entries
 
 
 def audit_filters() -> dict:
@@ -71,4 +83,4 @@ def audit_filters() -> dict:
            "(?actor_account_id=&target_id=&action=&limit=)", "staff", errors=(401, 403), auth="bearer")
 @require_api(*STAFF)
 def list_audit(principal):
-    return jsonify({"entries": audit_entries(audit_filters())})
+    return jsonify({"entries": audit_entries(audit_filters(), viewer(principal))})

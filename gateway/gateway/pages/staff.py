@@ -137,7 +137,7 @@ def audit(principal):
         except ValueError:
             errors["actor_account_id"] = "Enter an account id like 6f1c…: copy it from an entry below."
             filters.pop("actor_account_id")
-    entries = audit_entries(filters)
+    entries = audit_entries(filters, _viewer(principal))
     values = {key: request.args.get(key, "") for key in ("actor_account_id", "target_id", "action")}
     people = _people_cards(_people_in(entries), _viewer(principal))
     return render_template("staff/audit.html", entries=entries, values=values, errors=errors,

@@ -11,7 +11,7 @@ from accounts.models import Account, Person, PersonLocal
 from accounts.registration import CONTACT_COLUMNS, contact_event, email_in_use
 from common.contracts.accounts import Contact, MeOut, PersonOut, ProfilePatch
 from common import audit
-from common.authz import PersonView, Principal, person_view, require_role
+from common.authz import STAFF, PersonView, Principal, person_view, require_role
 from common.errors import Conflict, NotFound, ValidationFailed
 from common.events.accounts import EmailMarkedUndeliverable, ProfileUpdated
 
@@ -136,7 +136,7 @@ def mark_email_undeliverable(session: Session, person_id: uuid.UUID):
 
 def find_people(session: Session, query: str, viewer: Principal, config=None, limit: int = 25) -> list[dict]:
     """Staff look-up by IL number, e-mail, exact SSN or last name."""
-    require_role(viewer, "staff_reviewer", "staff_admin")
+    require_role(viewer, *STAFF)
     query = (query or "").strip()
     if not query:
         return []
@@ -147,6 +147,37 @@ def find_people(session: Session, query: str, viewer: Principal, config=None, li
         audit.record(session, viewer.actor(), "person.searched_by_ssn", "person", None)
     except ValueError:
         pass
-    rows = session.scalars(sa.select(Person).where(sa.or_(*conditions)).order_by(Person.last_name).limit(limit))
+    people = session.scalars(sa.select(Person).where(sa.or_(*conditions)).order_by(Person.last_name)
+                             .limit(limit)).all()
+    ids = [p.id for p in people]
+    with_account = set(session.scalars(sa.select(Account.person_id).where(Account.person_id.in_(ids))))
+    locals_by_person: dict = {}
+    for person_id, local in session.execute(sa.select(PersonLocal.person_id, PersonLocal.local)
+                                            .where(PersonLocal.person_id.in_(ids))):
+        locals_by_person.setdefault(person_id, []).append(local)
     return [{"person_id": str(p.id), "il_number": p.il_number, "first_name": p.first_name,
-             "last_name": p.last_name} for p in rows]
+             "last_name": p.last_name, "has_account": p.id in with_account,
+             "locals": sorted(locals_by_person.get(p.id, []), key=_local_order)} for p in people]
+
+
+def _local_order(local: str):
+    return (0, int(local), "") if local.isdigit() else (1, 0, local)
+
+
+def name_accounts(session: Session, account_ids: list[str], viewer: Principal) -> dict[str, dict]:
+    """Who did it, for the staff audit page: each account's display name and e-mail."""
+    require_role(viewer, *STAFF)
+    wanted = []
+    for raw in account_ids[:500]:
+        try:
+            wanted.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    rows = session.execute(sa.select(Account.id, Account.display_name, Account.email, Account.person_id)
+                           .where(Account.id.in_(wanted)))
+    names = {}
+    for account_id, display_name, email, person_id in rows:
+        person = session.get(Person, person_id) if person_id and not display_name else None
+        name = display_name or (f"{person.first_name} {person.last_name}" if person else None)
+        names[str(account_id)] = {"name": name, "email": email}
+    return names

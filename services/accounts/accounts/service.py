@@ -167,6 +167,10 @@ class AccountsService(StandardRpcs):
         self.db.commit()
         return found
 
+    @rpc(expected_exceptions=EXPECTED)
+    def name_accounts(self, account_ids: list, viewer: dict) -> dict:
+        return profile.name_accounts(self.db, account_ids, as_principal(viewer))
+
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # SSN, birth date, contact
     def create_person(self, payload: dict, actor: dict) -> dict:
         data = validated(CreatePersonIn, payload)

@@ -15,11 +15,11 @@ AS_OF = date(2026, 11, 22)
 DRIVER = Classification(
     code="399-DRIVER-G3", name="Teamsters, Local #399 (Driver Group 3)", local="399", group=3,
     advances_to="399-DRIVER-G2",
-    application=(WorkDays(days=30, window_days=365), Document(type="dot_medical_certificate"),
+    application=(WorkDays(days=30, window={"days": 365}), Document(type="dot_medical_certificate"),
                  AnyOf(rules=(Document(type="cdl_class_a"), Document(type="cdl_class_b")))),
     ongoing=(Document(type="dot_medical_certificate"),
              AnyOf(rules=(Document(type="cdl_class_a"), Document(type="cdl_class_b"))),
-             Questionnaire(question="supervisor", if_yes="HP2", if_no="HP1", refresher_days=730),
+             Questionnaire(question="supervisor", if_yes="HP2", if_no="HP1", refresher={"years": 2}),
              TimeInGroup(years=2)))
 
 
@@ -51,3 +51,7 @@ def run() -> None:
     elapsed = time.perf_counter() - started
     print(f"evaluated {RECORDS} records in {elapsed:.1f} s ({RECORDS / elapsed:.0f} records/s, one core); "
           f"statuses: {statuses}")
+
+
+if __name__ == "__main__":
+    run()

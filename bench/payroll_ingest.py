@@ -34,7 +34,6 @@ def run() -> None:
         upgrade_to_head("rosters", url)
         sessions = make_session_factory(create_engine_for(url), Base)
         sync_shipped_catalog(sessions)
-        ignore = [].append
         with sessions() as session:
             catalog = current_catalog(session)
             for i in range(PEOPLE):
@@ -42,7 +41,7 @@ def run() -> None:
                 facts_events.register_person(session, PersonRegistered(
                     person_id=person_id, il_number=f"{i:010d}", first_name="Bench", last_name="Grip",
                     ssn_index=ssn_index(ssn_of(i))))
-                applications.apply(session, catalog, person_id, "80-GRIP", Actor.system(), ignore, today)
+                applications.apply(session, catalog, person_id, "80-GRIP", Actor.system(), today)
             session.commit()
         records = [{"ssn": ssn_of(i), "last_name": "Grip", "first_name": "Bench", "employer": "Bench Studios",
                     "production": "Benchmark", "classification_code": "80-GRIP",
@@ -53,8 +52,10 @@ def run() -> None:
         for label in ("new", "repeated (all duplicates)"):
             with sessions() as session:
                 started = time.perf_counter()
-                report = payroll.ingest(session, current_catalog(session), records, None, actor,
-                                        lambda event: session.add(outbox_row(Base, event)), today)
+                batch = payroll.PayrollBatch(records=records, actor=actor)
+                report, events = payroll.ingest(session, current_catalog(session), batch, today)
+                for event in events:  # as the entrypoint publishes them: into the outbox
+                    session.add(outbox_row(Base, event))
                 session.commit()
                 elapsed = time.perf_counter() - started
             print(f"{len(records)} records, {label}: {elapsed:.2f} s, {len(records) / elapsed:,.0f} records/s "

@@ -123,6 +123,13 @@ def viewer(principal: Principal) -> dict:
     return principal.model_copy(update={"client_ip": client_ip()}).model_dump(mode="json")
 
 
+def person_facts(principal: Principal) -> dict:
+    """The public facts (IL number, name) of the person this request is for, which rosters needs
+    to start a record for someone whose registration event has not reached it yet."""
+    card = current_app.rpc.call("accounts", "person_card", own_person_id(principal), viewer(principal))
+    return {key: card[key] for key in ("il_number", "first_name", "last_name")}
+
+
 def own_person_id(principal: Principal) -> str:
     """The person whose /me this is; staff logins without a person record have none."""
     if principal.person_id is None:

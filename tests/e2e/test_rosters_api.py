@@ -48,7 +48,14 @@ def ip(hub) -> tuple[dict, dict, str]:
 
 
 def apply(hub, token: str, code: str):
-    return requests.post(hub.api("/me/applications"), headers=bearer(token), json={"classification_code": code})
+    """Apply; a 503 "try again in a moment" (rosters has not heard of a brand-new account yet,
+    and the caller did not pass who the person is) is tried again, as a client would."""
+    def attempt():
+        response = requests.post(hub.api("/me/applications"), headers=bearer(token),
+                                 json={"classification_code": code})
+        return None if response.status_code == 503 else (response,)  # a 4xx response is falsy
+
+    return wait_until(attempt, timeout=20, message="rosters to know the new account")[0]
 
 
 def payroll(hub, records, key: str | None = None):

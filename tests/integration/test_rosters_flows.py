@@ -18,6 +18,7 @@ from common.events.training import CourseCompleted, Enrolled
 from common.identity import normalise_ssn, ssn_index
 from notifications.models import Message
 from notifications.service import NotificationsService
+from rosters.engine.rules import Period
 from rosters.models import ClassificationRecord, DeadlineNotice
 from rosters.service import RostersService
 from tests.support.databases import service_sessions
@@ -63,6 +64,15 @@ def register(config, ssn: str | None = None, email: str | None = None) -> uuid.U
     return person_id
 
 
+def known(person_id) -> dict:
+    """What the gateway knows of the person applying (as `register` made them)."""
+    return {"il_number": f"{person_id.int % 10**10:010d}", "first_name": "Pat", "last_name": "Grip"}
+
+
+def apply(rpc, person_id, code: str) -> dict:
+    return rpc.rosters.apply(str(person_id), code, IP, known(person_id))
+
+
 def payroll(rpc, ssn: str, code: str, days: range) -> dict:
     return rpc.rosters.ingest_payroll(
         [{"ssn": ssn, "last_name": "Grip", "first_name": "Pat", "employer": "Warner Bros.",
@@ -105,8 +115,9 @@ def wait_for_status(rpc, person_id, code: str, status: str, as_of: date | None =
 
 
 def trained(config, person_id, on: date = TODAY, courses=("A", "HP1", "C19")) -> None:
+    # the questionnaire is answered when enrolling, on the day of the course: a dated fact
     publish(config, Enrolled(enrollment_id=uuid.uuid4(), person_id=person_id, course_code="HP1",
-                             answers={"supervisor": False}))
+                             answers={"supervisor": False}, occurred_at=at(on)))
     for course in courses:
         publish(config, CourseCompleted(person_id=person_id, course_code=course, completed_on=on))
 
@@ -121,7 +132,7 @@ def approved(config, person_id, document_type: str, on: date, expires_on: date |
 def test_a_new_grip_goes_from_applying_to_placed_and_is_told_so(hub, rpc, smtp):
     ssn = make_ssn()
     person_id = register(hub, ssn, email="new.grip@example.com")
-    record = rpc.rosters.apply(str(person_id), "80-GRIP", IP)
+    record = apply(rpc, person_id, "80-GRIP")
     assert (record["status"], record["label"]) == ("in_progress_not_training_eligible",
                                                    "In Progress - Not Training Eligible")
     assert record["local"] == "80" and record["placed_on"] is None
@@ -163,7 +174,7 @@ def placed_driver(hub, rpc) -> tuple[uuid.UUID, uuid.UUID]:
                and _answered(hub, person_id) and len(_documents(hub, person_id)) == 2,
                timeout=20, message="the person, their documents and courses")
     payroll(rpc, ssn, "399-DRIVER-G3", range(1, 31))
-    record = rpc.rosters.apply(str(person_id), "399-DRIVER-G3", IP)
+    record = apply(rpc, person_id, "399-DRIVER-G3")
     assert (record["status"], record["placed_on"], record["group"]) == ("compliant", TODAY.isoformat(), 3)
     return person_id, medical
 
@@ -252,21 +263,25 @@ def _completions(config, person_id) -> list:
 def test_deadline_warnings_go_out_once_each_at_30_and_7_days_and_on_the_day(hub, rpc):
     ssn = make_ssn()
     person_id = register(hub, ssn)
-    # harassment prevention is renewed every 2 years: this one is valid through TODAY + 29
+    # harassment prevention is renewed every 2 years: valid until the same date 2 years on (a
+    # month from now, give or take a 29 February)
     trained(hub, person_id, TODAY - timedelta(days=700))
     wait_until(lambda: _known(hub, person_id) and len(_completions(hub, person_id)) == 3, timeout=20)
     payroll(rpc, ssn, "80-GRIP", range(0, 30))
     wait_until(lambda: _answered(hub, person_id), timeout=20, message="the questionnaire answer")
-    record = rpc.rosters.apply(str(person_id), "80-GRIP", IP)
-    due = TODAY + timedelta(days=29)
-    assert record["status"] == "approaching_deadline"
+    record = apply(rpc, person_id, "80-GRIP")
+    due = Period(years=2).add_to(TODAY - timedelta(days=700)) - timedelta(days=1)
+    first_warning = (due - TODAY).days
+    assert first_warning in (29, 30) and record["status"] == "approaching_deadline"
     assert row(record, "HP1 or HP2")["due_on"] == due.isoformat()
 
     for day in (TODAY, TODAY, TODAY + timedelta(days=1), due - timedelta(days=7), due - timedelta(days=5), due, due):
         rpc.rosters.run_sweep(day.isoformat(), STAFF)
     warnings = [(e["requirement"], e["due_on"], e["days_left"]) for e in outbox(hub, "deadline_approaching")]
+    assert {e["placed"] for e in outbox(hub, "deadline_approaching")} == {True}
     label = "HP1 or HP2 (chosen by a short questionnaire)"
-    assert warnings == [(label, due.isoformat(), 29), (label, due.isoformat(), 7), (label, due.isoformat(), 0)]
+    assert warnings == [(label, due.isoformat(), first_warning), (label, due.isoformat(), 7),
+                        (label, due.isoformat(), 0)]
     with service_sessions("rosters", hub)() as session:
         notices = session.scalars(sa.select(DeadlineNotice.days_before).order_by(DeadlineNotice.days_before))
         assert notices.all() == [0, 7, 30]
@@ -288,4 +303,5 @@ def _answered(config, person_id) -> bool:
     from rosters.models import Answer
 
     with service_sessions("rosters", config)() as session:
-        return session.get(Answer, (person_id, "supervisor")) is not None
+        return session.scalar(sa.select(Answer.id).where(Answer.person_id == person_id,
+                                                         Answer.question == "supervisor")) is not None

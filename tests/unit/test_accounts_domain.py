@@ -155,3 +155,17 @@ def test_the_audit_page_names_accounts_for_staff_only(session):
     assert names == {account_id: {"name": "Robin Dolly", "email": data["email"]}}
     with pytest.raises(Forbidden):
         profile.name_accounts(session, [account_id], Principal(roles=["industry_professional"]))
+
+
+def test_a_person_may_read_their_own_card_but_not_someone_elses(session):
+    from common.authz import Principal
+    from common.errors import NotFound
+
+    _, me, _ = register(session, first_name="Pat", last_name="Grip")
+    _, other, _ = register(session)
+
+    card = profile.person_card(session, me.id, Principal(roles=["industry_professional"], person_id=me.id))
+
+    assert card["il_number"] == me.il_number and card["last_name"] == "Grip"
+    with pytest.raises(NotFound):
+        profile.person_card(session, other.id, Principal(roles=["industry_professional"], person_id=me.id))

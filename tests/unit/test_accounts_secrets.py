@@ -67,3 +67,12 @@ def test_a_payroll_key_without_the_usual_prefix_still_authenticates():
         assert service.authenticate_api_key("an-operators-own-payroll-key-0123")["roles"] == ["payroll_client"]
         with pytest.raises(Unauthorized):
             service.authenticate("not-a-session-nor-a-key")
+
+
+def test_the_rosters_service_refuses_to_start_without_an_ssn_key(monkeypatch):
+    from rosters.service import RostersService
+
+    monkeypatch.delenv("HUB_SSN_KEY", raising=False)
+    container = Container({**NO_DEV_DEFAULTS, "HUB_SSN_KEY": ""})
+    with pytest.raises(MissingSecret, match="HUB_SSN_KEY"):
+        RostersService.required_secrets.bind(container, "required_secrets").setup()

@@ -11,14 +11,15 @@ from rosters.catalog_loader import (CATALOG_DIR, Catalog, CatalogError, NotFound
                                     load_catalog_files, parse_catalog_text, sync_catalog_to_db)
 from rosters.engine.evaluate import evaluate
 from rosters.engine.facts import Completion, Facts, Record, WorkDay
-from rosters.engine.rules import (AllOf, AnyOf, CatalogFile, Course, Document, Questionnaire, TimeInGroup,
-                                  WorkDays)
+from rosters.engine.rules import (AllOf, AnyOf, CatalogFile, Course, Document, Period, Questionnaire,
+                                  TimeInGroup, WorkDays)
 from rosters.models import CatalogVersion
 from tests.support.databases import memory_sessions
 
 D = date
 TODAY = D(2025, 6, 1)
 HP = dict(question="supervisor", if_yes="HP2", if_no="HP1")
+TWO_YEARS = Period(years=2)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_local_399_groups_advance_3_to_2_to_1_after_two_years(catalog):
         assert not any(isinstance(r, TimeInGroup) for r in g1.ongoing)
     g3 = catalog.classification("399-DRIVER-G3", TODAY)
     assert g3.name == "Teamsters, Local #399 (Driver Group 3)"
-    assert WorkDays(days=30, window_days=365) in g3.application
+    assert WorkDays(days=30, window=Period(days=365)) in g3.application  # SPEC: 30 days within 365 days
 
 
 def test_399_drivers_need_a_cdl_a_or_b_and_a_dot_medical_certificate(catalog):
@@ -95,16 +96,16 @@ def test_local_600_work_days_are_100_in_3_years_or_30_union_days_in_1_year(catal
         either = [r for r in c.application if isinstance(r, AnyOf)]
         assert len(either) == 1 and not any(isinstance(r, WorkDays) for r in c.application), c.code
         long, short = either[0].rules
-        assert (long.kind, long.days, long.window_days, long.union_only) == ("work_days", 100, 1095, False)
-        assert (short.kind, short.days, short.window_days, short.union_only) == ("work_days", 30, 365, True)
+        assert (long.kind, long.days, long.window, long.union_only) == ("work_days", 100, Period(years=3), False)
+        assert (short.kind, short.days, short.window, short.union_only) == ("work_days", 30, Period(years=1), True)
 
 
 def test_80_grip_applies_with_30_days_a_harassment_prevention_and_c19(catalog):
     grip = catalog.classification("80-GRIP", TODAY)
     assert grip.name == "IATSE, Local #80 (Grip)" and grip.roster == "IER" and grip.local == "80"
-    assert grip.application == (WorkDays(days=30, window_days=365), Course(code="A"),
+    assert grip.application == (WorkDays(days=30, window=Period(days=365)), Course(code="A"),
                                 Questionnaire(**HP), Course(code="C19"))
-    assert Questionnaire(**HP, refresher_days=730) in grip.ongoing
+    assert Questionnaire(**HP, refresher=TWO_YEARS) in grip.ongoing
     assert grip.illustrative is False  # SPEC §4 journey 1, figure for figure
 
 
@@ -116,7 +117,7 @@ def test_839_is_a_training_list_of_harassment_prevention_renewed_every_two_years
         assert len(phase) == 1
         (hp,) = phase
         assert isinstance(hp, Questionnaire) and (hp.question, hp.if_yes, hp.if_no) == ("supervisor", "HP2", "HP1")
-        assert hp.refresher_days == 730
+        assert hp.refresher == TWO_YEARS
     assert all(c.roster == "IER" for c in catalog.all(TODAY) if c.local != "839")
 
 
@@ -145,13 +146,13 @@ def test_ier_classifications_need_work_days_and_a_and_harassment_prevention_then
             continue
         assert {"work_days", "any_of"} & set(kinds(c.application)), c.code
         assert Course(code="A") in c.application and Questionnaire(**HP) in c.application, c.code
-        assert Questionnaire(**HP, refresher_days=730) in c.ongoing, c.code
+        assert Questionnaire(**HP, refresher=TWO_YEARS) in c.ongoing, c.code
         for rule in c.application + c.ongoing:
             if isinstance(rule, Course):
                 used.add(rule.code)
                 assert rule.code in spec_courses, (c.code, rule.code)
-                if rule.due_days_after:
-                    assert (rule.due_days_after, rule.anchor) == (90, "placed")
+                if rule.due_after:
+                    assert (rule.due_after, rule.anchor) == (Period(days=90), "placed")
     assert used == spec_courses  # every Safety Pass course of SPEC §2 is asked for somewhere
 
 
@@ -315,7 +316,7 @@ def test_the_well_formed_examples_load(tmp_path):
     ("399.yml", GROUPED.replace("group: 2", "group: 4"),
      "399.yml: classifications.0.advances_to: '399-DRIVER-G2' is group 4, not a lower group"),
     ("399.yml", GROUPED.replace("      - time_in_group: {years: 2}\n", "      - time_in_group: {}\n"),
-     "399.yml: classifications.0.ongoing.0.time_in_group: Value error, give exactly one of years or days"),
+     "399.yml: classifications.0.ongoing.0.time_in_group: Value error, give the time in the group as a period"),
     ("399.yml", GROUPED.replace("    ongoing:\n      - time_in_group: {years: 2}\n", ""),
      "399.yml: classifications.0: Value error, advances_to needs a time_in_group rule in ongoing"),
     ("399.yml", GROUPED.replace('- code: "399-DRIVER-G2"', '- code: "399-DRIVER-G3"'),
@@ -365,7 +366,7 @@ def test_sync_is_idempotent_and_the_database_gives_back_the_same_catalog(shipped
         rows = session.scalars(sa.select(CatalogVersion)).all()
         assert len(rows) == len(shipped)
         grip_row = next(r for r in rows if r.local == "80")
-        assert (grip_row.version, grip_row.effective_on, grip_row.source) == (1, D(2024, 1, 1), "80.yml")
+        assert (grip_row.version, grip_row.effective_on, grip_row.source) == (2, D(2024, 1, 1), "80.yml")
         assert grip_row.loaded_at.tzinfo is not None
         stored = catalog_from_db(session)
     assert stored.all(TODAY) == catalog.all(TODAY)
@@ -378,16 +379,16 @@ def test_sync_adds_a_new_version_and_refuses_a_changed_one(shipped):
     with sessions() as session:
         sync_catalog_to_db(session, shipped)
         session.commit()
-        v2 = grip_file(2, D(2026, 1, 1), 40)
-        assert sync_catalog_to_db(session, [("80.v2.yml", v2)]) == 1
+        v3 = grip_file(3, D(2026, 1, 1), 40)
+        assert sync_catalog_to_db(session, [("80.v3.yml", v3)]) == 1
         session.commit()
         stored = catalog_from_db(session)
         assert stored.classification("80-GRIP", D(2025, 12, 31)).application[0] == WorkDays(days=30, window_days=365)
         assert stored.classification("80-GRIP", D(2026, 1, 1)).application[0] == WorkDays(days=40, window_days=365)
-        with pytest.raises(CatalogError, match="80.v2b.yml: version 2 of local 80 is already loaded"):
-            sync_catalog_to_db(session, [("80.v2b.yml", grip_file(2, D(2026, 1, 1), 45))])
-        with pytest.raises(CatalogError, match="before version 2"):
-            sync_catalog_to_db(session, [("80.v3.yml", grip_file(3, D(2025, 1, 1), 45))])
+        with pytest.raises(CatalogError, match="80.v3b.yml: version 3 of local 80 is already loaded"):
+            sync_catalog_to_db(session, [("80.v3b.yml", grip_file(3, D(2026, 1, 1), 45))])
+        with pytest.raises(CatalogError, match="before version 3"):
+            sync_catalog_to_db(session, [("80.v4.yml", grip_file(4, D(2025, 1, 1), 45))])
         assert session.scalar(sa.select(sa.func.count(CatalogVersion.id))) == len(shipped) + 1
 
 
@@ -460,12 +461,12 @@ def test_staff_publish_a_new_version_that_applies_from_its_date_and_a_reused_num
     with memory_sessions("rosters")() as session:
         sync_catalog_to_db(session, load_catalog_files())
         session.commit()
-        newer = (CATALOG_DIR / "80.yml").read_text().replace("version: 1", "version: 2").replace(
+        newer = (CATALOG_DIR / "80.yml").read_text().replace("version: 2", "version: 3").replace(
             "effective: 2024-01-01", "effective: 2030-01-01").replace(
-            "{days: 30, window_days: 365}", "{days: 40, window_days: 365}", 1)
+            "{days: 30, window: {days: 365}}", "{days: 40, window: {days: 365}}", 1)
         published = publish_version(session, newer, None)
         session.commit()
-        assert published["version"] == 2 and published["effective"] == "2030-01-01"
+        assert published["version"] == 3 and published["effective"] == "2030-01-01"
         catalog = current_catalog(session)
         assert catalog.classification("80-GRIP", date(2029, 12, 31)).application[0].days == 30
         assert catalog.classification("80-GRIP", date(2030, 1, 1)).application[0].days == 40
@@ -473,5 +474,58 @@ def test_staff_publish_a_new_version_that_applies_from_its_date_and_a_reused_num
             publish_version(session, newer, None)
         assert "exists already" in error.value.message
         with pytest.raises(ValidationFailed) as error:
-            publish_version(session, newer.replace("version: 2", "version: 3").replace("days: 40", "days: 0"), None)
+            publish_version(session, newer.replace("version: 3", "version: 4").replace("days: 40", "days: 0"), None)
         assert "greater than 0" in error.value.message
+
+
+# --- calendar periods and the warning window ---------------------------------------------------------
+
+def test_the_shipped_catalog_speaks_in_years_where_the_contracts_do(catalog):
+    from rosters.engine.requirements import label_of
+
+    camera = catalog.classification("600-CAMERA-OPERATOR", TODAY)
+    either = next(r for r in camera.application if isinstance(r, AnyOf))
+    assert label_of(either) == ("100 verified work days in the last 3 years or "
+                                "30 verified union work days in the last year")
+    grip = catalog.classification("80-GRIP", TODAY)
+    assert label_of(grip.application[0]) == "30 verified work days in the last year"
+    driver = catalog.classification("399-DRIVER-G3", TODAY)
+    assert label_of(next(r for r in driver.ongoing if isinstance(r, TimeInGroup))) == "2 Years Active, Upgrade"
+
+
+def test_the_shipped_harassment_prevention_refresher_lapses_on_the_same_date_two_years_later(catalog):
+    grip = catalog.classification("80-GRIP", TODAY)
+    record = Record("80-GRIP", applied_on=D(2023, 5, 1), placed_on=D(2023, 6, 2))
+    facts = Facts(completions=(Completion("HP1", D(2023, 6, 2)),), answers={"supervisor": False})
+    assert evaluate(record, grip, facts, D(2025, 6, 1)).status == "approaching_deadline"
+    assert evaluate(record, grip, facts, D(2025, 6, 2)).status == "not_compliant"
+
+
+def test_a_files_warning_window_is_the_default_of_its_classifications_and_each_may_set_its_own():
+    text = GOOD.replace("local: {code:", "warning: {days: 45}\nlocal: {code:", 1)
+    text = text.replace("classifications:\n", "classifications:\n  - code: \"80-DOLLY\"\n    name: \"IATSE, "
+                        "Local #80 (Dolly)\"\n    local: \"80\"\n    warning: {days: 14}\n", 1)
+    catalog_file = parse_catalog_text(text, "80.yml")
+    warnings = {c.code: c.warning for c in catalog_file.classifications}
+    assert warnings == {"80-DOLLY": Period(days=14), "80-GRIP": Period(days=45)}
+    assert parse_catalog_text(GOOD, "80.yml").classifications[0].warning == Period(days=30)
+    assert CatalogFile.model_validate_json(catalog_file.model_dump_json()) == catalog_file
+
+
+def test_a_database_that_loaded_the_integer_form_accepts_the_same_rules_in_calendar_form():
+    sessions = memory_sessions("rosters")
+    with sessions() as session:
+        assert sync_catalog_to_db(session, [("80.yml", parse_catalog_text(GOOD, "80.yml"))]) == 1
+        session.commit()
+        # the stored row says window_days, as rows stored before periods did
+        row = session.scalars(sa.select(CatalogVersion)).one()
+        row.document = row.document.replace('"window":{"years":0,"months":0,"days":365}', '"window_days":365')
+        assert '"window_days":365' in row.document
+        session.commit()
+        calendar_form = GOOD.replace("window_days: 365", "window: {days: 365}").replace(
+            "refresher_days: 730", "refresher: {days: 730}")
+        assert sync_catalog_to_db(session, [("80.yml", parse_catalog_text(calendar_form, "80.yml"))]) == 0
+        # and the shipped version 2 replaces version 1 from the same date
+        assert sync_catalog_to_db(session, [f for f in load_catalog_files() if f[1].local.code == "80"]) == 1
+        grip = catalog_from_db(session).classification("80-GRIP", D(2024, 1, 1))
+        assert Questionnaire(**HP, refresher=TWO_YEARS) in grip.ongoing

@@ -16,6 +16,7 @@ from common.identity import normalise_ssn, ssn_index
 from rosters import records as records_module
 from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
 from rosters.models import WorkDay
+from rosters.rulebook import CatalogCache
 from rosters.service import RostersService
 from tests.support.databases import memory_sessions
 from tests.support.factories import make_ssn
@@ -33,7 +34,8 @@ def rosters():
         sync_catalog_to_db(session, CATALOG_FILES)
         session.commit()
         published = []
-        service = worker_factory(RostersService, db=session, publish=published.append, config={})
+        service = worker_factory(RostersService, db=session, publish=published.append, config={},
+                                 rulebook=CatalogCache())
         yield service, session, published
 
 
@@ -68,7 +70,7 @@ def ingest(service, records):
     ({"ssn": "12-34"}, "ssn"),
     ({"ssn": "000-12-3456"}, "ssn"),
     ({"classification_code": "80-ASTRONAUT"}, "unknown classification '80-ASTRONAUT'"),
-    ({"work_date": (TODAY + timedelta(days=1)).isoformat()}, "work_date: is in the future"),
+    ({"work_date": (TODAY + timedelta(days=1)).isoformat()}, "cannot be in the future"),
     ({"work_date": "yesterday"}, "work_date"),
     ({"employer": None}, "employer"),
     ({"hours": 25}, "hours"),

@@ -373,6 +373,8 @@ def test_the_apply_page_lists_classifications_by_local_with_their_requirements(c
 
 def test_applying_takes_the_person_to_the_new_classification(client, fake_rpc):
     log_in(client, fake_rpc)
+    fake_rpc.answer("accounts", "person_card", {"person_id": PERSON_ID, "il_number": "1234567890",
+                                                "first_name": "Pat", "last_name": "Grip"})
     fake_rpc.answer("rosters", "apply", record(status="in_progress_not_training_eligible",
                                                label="In Progress - Not Training Eligible"))
 
@@ -380,9 +382,11 @@ def test_applying_takes_the_person_to_the_new_classification(client, fake_rpc):
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/portal/classifications/80-GRIP"
-    service, method, (person_id, code, actor) = next(c for c in fake_rpc.calls if c[1] == "apply")
+    service, method, (person_id, code, actor, person) = next(c for c in fake_rpc.calls if c[1] == "apply")
     assert (service, person_id, code) == ("rosters", PERSON_ID, "80-GRIP")
     assert actor["roles"] == ["industry_professional"]
+    # rosters can start the record even before the person's registration event reaches it
+    assert person == {"il_number": "1234567890", "first_name": "Pat", "last_name": "Grip"}
     with client.session_transaction() as session:
         assert ("success", "You applied for IATSE, Local #80 (Grip). Here is what you need to do next.") \
             in session["_flashes"]
@@ -390,6 +394,8 @@ def test_applying_takes_the_person_to_the_new_classification(client, fake_rpc):
 
 def test_applying_twice_says_so_plainly(client, fake_rpc):
     log_in(client, fake_rpc)
+    fake_rpc.answer("accounts", "person_card", {"person_id": PERSON_ID, "il_number": "1234567890",
+                                                "first_name": "Pat", "last_name": "Grip"})
     fake_rpc.answer("rosters", "apply", Conflict("You have already applied for IATSE, Local #80 (Grip)."))
     fake_rpc.answer("rosters", "list_classifications", CATALOG)
     fake_rpc.answer("rosters", "my_classifications", MINE)

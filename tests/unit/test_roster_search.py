@@ -45,11 +45,14 @@ def session():
 _il = iter(range(1, 10**9))
 
 
-def person(session, last, first="Pat", ssn=None, il=None) -> Person:
+def person(session, last, first="Pat", ssn=None, il=None, applied=True) -> Person:
+    """Someone the rosters know of; `applied`: with an application in progress (a public record)."""
     p = Person(person_id=uuid.uuid4(), il_number=il or f"{next(_il):010d}", first_name=first, last_name=last,
                registered_at=NOW, ssn_index=ssn_index(ssn.replace("-", "")) if ssn else None)
     session.add(p)
     session.flush()
+    if applied:
+        holds(session, p, "44-PROP", "in_progress_not_training_eligible")
     return p
 
 
@@ -111,10 +114,9 @@ def test_ssn_is_an_exact_match_through_the_blind_index(session):
     person(session, "Grip", "Pat", ssn="219-09-8766")
     person(session, "Grip", "Kim")
 
-    assert found(session, ssn=SSN) == ["Robin Grip"]
-    assert found(session, ssn="219098765") == ["Robin Grip"]
-    assert found(session, ssn="219-09-8764") == []
     assert found(session, ssn=SSN, last_name="grip") == ["Robin Grip"]
+    assert found(session, ssn="219098765", last_name="Grip") == ["Robin Grip"]
+    assert found(session, ssn="219-09-8764", last_name="grip") == []
     assert found(session, ssn=SSN, last_name="dolly") == []  # every criterion must hold
 
 
@@ -129,7 +131,7 @@ def test_il_number_is_an_exact_match(session):
 
 
 def test_classification_and_local_find_people_with_a_shown_record(session):
-    robin, pat, kim, lee = (person(session, "Grip", first) for first in ("Robin", "Pat", "Kim", "Lee"))
+    robin, pat, kim, lee = (person(session, "Grip", first, applied=False) for first in ("Robin", "Pat", "Kim", "Lee"))
     holds(session, robin, "80-GRIP", "compliant")
     holds(session, pat, "80-DOLLY", "in_progress_not_training_eligible")
     holds(session, kim, "399-DRIVER-G3", "not_compliant")
@@ -149,11 +151,11 @@ def test_classification_and_local_find_people_with_a_shown_record(session):
 # --- what a result holds -------------------------------------------------------------------------
 
 def test_a_result_holds_public_facts_only(session):
-    robin = person(session, "Grip", "Robin", ssn=SSN, il="0012345678")
+    robin = person(session, "Grip", "Robin", ssn=SSN, il="0012345678", applied=False)
     holds(session, robin, "80-GRIP", "compliant")
     completed(session, robin, "A", date(2023, 1, 5))
 
-    answer = search(session, {"ssn": SSN}, today=TODAY).model_dump(mode="json")
+    answer = search(session, {"ssn": SSN, "last_name": "grip"}, today=TODAY).model_dump(mode="json")
 
     [result] = answer["results"]
     assert set(result) == {"il_number", "first_name", "last_name", "classifications", "safety_pass"}
@@ -165,7 +167,7 @@ def test_a_result_holds_public_facts_only(session):
 
 
 def test_statuses_come_from_the_records_with_roster_membership(session):
-    robin = person(session, "Grip", "Robin")
+    robin = person(session, "Grip", "Robin", applied=False)
     for code, status in (("80-GRIP", "compliant"), ("80-DOLLY", "approaching_deadline"),
                          ("399-DRIVER-G3", "not_compliant"), ("399-DRIVER-G2", "pending_advancement"),
                          ("399-MECHANIC", "in_progress_training_eligible")):
@@ -174,12 +176,12 @@ def test_statuses_come_from_the_records_with_roster_membership(session):
 
     [result] = search(session, {"last_name": "grip"}, today=TODAY).results
 
-    assert [(c.name, c.local, c.status_label, c.on_roster) for c in result.classifications] == [
-        ("399-MECHANIC", "399", "In Progress - Training Eligible", False),  # not in the catalog: its code
-        ("IATSE, Local #80 (Dolly Grip)", "80", "Approaching Deadlines", True),
-        ("IATSE, Local #80 (Grip)", "80", "Compliant", True),
-        ("Teamsters, Local #399 (Driver Group 3)", "399", "Not Compliant", False),  # suspended
-    ]
+    assert [(c.name, c.local, c.status, c.status_label, c.on_roster) for c in result.classifications] == [
+        ("399-MECHANIC", "399", "in_progress_training_eligible", "In Progress - Training Eligible", False),
+        ("IATSE, Local #80 (Dolly Grip)", "80", "approaching_deadline", "Approaching Deadlines", True),
+        ("IATSE, Local #80 (Grip)", "80", "compliant", "Compliant", True),
+        ("Teamsters, Local #399 (Driver Group 3)", "399", "not_compliant", "Not Compliant", False),  # suspended
+    ]  # 399-MECHANIC is not in the catalog: its code stands for its name
 
 
 def test_safety_pass_lists_courses_completed_and_not_expired(session):
@@ -197,7 +199,7 @@ def test_safety_pass_lists_courses_completed_and_not_expired(session):
 
 
 def test_a_person_with_no_shown_classification_is_still_found_by_name(session):
-    lee = person(session, "Grip", "Lee")
+    lee = person(session, "Grip", "Lee", applied=False)
     holds(session, lee, "399-DRIVER-G2", "pending_advancement")
 
     [result] = search(session, {"last_name": "grip"}, today=TODAY).results
@@ -264,12 +266,12 @@ def test_the_rpc_refuses_bad_criteria_without_repeating_an_ssn(session):
 
 
 def test_the_rpc_answers_plain_json(session):
-    robin = person(session, "Grip", "Robin", ssn=SSN, il="0012345678")
+    robin = person(session, "Grip", "Robin", ssn=SSN, il="0012345678", applied=False)
     holds(session, robin, "80-GRIP", "compliant")
     rpcs = SearchRpcs()
     rpcs.db = session
 
-    answer = rpcs.search_roster({"ssn": SSN})
+    answer = rpcs.search_roster({"ssn": SSN, "last_name": "Grip"})
 
     assert json.loads(json.dumps(answer)) == answer
     assert answer["total"] == 1
@@ -288,3 +290,31 @@ def test_names_come_from_the_catalog_version_in_force(session):
     assert classification_names(session, TODAY)["80-GRIP"] == "IATSE, Local #80 (Grip)"
     assert classification_names(session, date(2024, 6, 1))["80-GRIP"] == "IATSE, Local #80 (Company Grip)"
     assert classification_names(session, date(2024, 6, 1))["399-DRIVER-G3"] == "Teamsters, Local #399 (Driver Group 3)"
+
+
+# --- who is a public record ------------------------------------------------------------------------
+
+def test_only_people_with_a_classification_record_are_public_records(session):
+    person(session, "Grip", "Robin")                            # applied: a public record
+    person(session, "Grip", "Sam", applied=False)               # an account, never applied
+    person(session, "Grip", "Staff-Made", applied=False)        # made by staff, no record yet
+    closed = person(session, "Grip", "Lee", applied=False)
+    holds(session, closed, "80-GRIP", "compliant", closed_on=date(2023, 6, 1))  # had one: still a record
+
+    answer = search(session, {"last_name": "grip"}, today=TODAY)
+
+    assert [p.first_name for p in answer.results] == ["Lee", "Robin"] and answer.total == 2
+    assert search(session, {"first_name": "sam"}, today=TODAY).total == 0
+
+
+def test_an_ssn_is_searched_only_together_with_a_last_name(session):
+    person(session, "Grip", "Robin", ssn=SSN)
+    rpcs = SearchRpcs()
+    rpcs.db = session
+
+    with pytest.raises(ValidationFailed) as refused:
+        rpcs.search_roster({"ssn": SSN})
+
+    assert "Enter the last name with the SSN: search by last name and SSN together." in refused.value.message
+    assert SSN not in str(refused.value.to_json()) and "219098765" not in str(refused.value.to_json())
+    assert rpcs.search_roster({"ssn": SSN, "last_name": "grip"})["total"] == 1

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from common.errors import ValidationFailed
 from gateway.api import api, created, json_body, parse_body
 from gateway.api.openapi import api_route
-from gateway.auth import actor, own_person_id, require_api
+from gateway.auth import actor, own_person_id, person_facts, require_api
 from common.contracts.rosters import (ApplyIn, ClassificationsOut, MyClassificationsOut,
                              PayrollBatchIn, PayrollReportOut, RecordOut, RecordWorkDaysIn, ReviewWorkDayIn,
                              SubmitWorkDaysIn, SweepIn, SweepOut, WorkDayOut, WorkDaysSubmittedOut,
@@ -45,7 +45,8 @@ def list_classifications():
 @require_api()
 def apply(principal):
     data = parse_body(ApplyIn)
-    return created(rpc("apply", own_person_id(principal), data.classification_code, actor(principal)))
+    return created(rpc("apply", own_person_id(principal), data.classification_code, actor(principal),
+                       person_facts(principal)))
 
 
 @api_route(api, "/me/classifications", "GET", "Your classification records: status, each "
@@ -80,7 +81,7 @@ def my_work_experience(principal):
 def submit_work_days(principal):
     data = parse_body(SubmitWorkDaysIn)
     return created(rpc("submit_work_days", own_person_id(principal), data.model_dump(mode="json"),
-                       actor(principal)))
+                       actor(principal), person_facts(principal)))
 
 
 def payroll_records() -> list:

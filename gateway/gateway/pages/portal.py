@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from common.clock import hub_timezone
 from common.contracts.accounts import ChangePasswordIn, ProfilePatch
 from common.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized, ValidationFailed
-from gateway.auth import actor, own_person_id, require_page
+from gateway.auth import actor, own_person_id, person_facts, require_page
 from gateway.pages.forms import validate_form
 
 portal = Blueprint("portal", __name__, url_prefix="/portal")
@@ -234,7 +234,7 @@ def apply(principal):
         flash("Choose a classification to apply for.", "error")
         return redirect(url_for("portal.apply_list"))
     try:
-        record = _rosters("apply", own_person_id(principal), code, actor(principal))
+        record = _rosters("apply", own_person_id(principal), code, actor(principal), person_facts(principal))
     except (Conflict, ValidationFailed, NotFound) as exc:
         flash(exc.message, "error")
         return redirect(url_for("portal.apply_list", _anchor="main"))

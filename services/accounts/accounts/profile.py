@@ -73,8 +73,9 @@ def get_person(session: Session, person_id: uuid.UUID, viewer: Principal, config
 
 
 def person_card(session: Session, person_id: uuid.UUID, viewer: Principal) -> dict:
-    """Name and IL number only (public facts), for staff to confirm whom they are helping."""
-    if not viewer.is_staff:
+    """Name and IL number only (public facts): for staff to confirm whom they are helping, and
+    for the person's own requests that another service needs them for (rosters on Apply)."""
+    if not (viewer.is_staff or viewer.person_id == person_id):
         raise NotFound("No such person.")
     person = _person(session, person_id)
     return {"person_id": str(person.id), "il_number": person.il_number,

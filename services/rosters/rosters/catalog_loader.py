@@ -4,12 +4,16 @@ The reference catalog ships as `rosters/catalog/*.yml`, one file per local and v
 `rosters.engine.rules.CatalogFile`. A requirement is written as a one-key mapping naming its kind:
 
     application:
-      - work_days: {days: 30, window_days: 365}
-      - questionnaire: {question: supervisor, if_yes: HP2, if_no: HP1}
+      - work_days: {days: 30, window: {days: 365}}
+      - questionnaire: {question: supervisor, if_yes: HP2, if_no: HP1, refresher: {years: 2}}
       - any_of:                         # or: any_of: [ <requirement>, <requirement> ]
           rules: [{course: {code: A}}, {course: {code: A2}}]
 
 (the models' own form, `{kind: course, code: A}`, is accepted too: it is what the database holds).
+Periods are calendar periods, `{years: 2}`, `{months: 6}`, `{days: 90}` (rosters.engine.rules.Period);
+the integer fields of earlier files (`window_days: 365`, `refresher_days: 730`, `due_days_after: 90`,
+`time_in_group: {days: 100}`) still load, as periods of days. `warning: {days: 30}` (the Approaching
+Deadlines window) may be set per file or per classification; 30 days by default.
 
 A file that does not validate is refused with a `CatalogError` naming the file, the field and the
 line, e.g. "80.yml: classifications.0.application.1.course.code: Field required (line 24)".
@@ -467,6 +471,15 @@ def _document(f: CatalogFile) -> str:
     return f.model_dump_json()
 
 
+def _same_rules(document: str):
+    """A stored version in today's form (older rows say `window_days: 365` where the models now
+    say `window: {days: 365}`: the same rules), or the stored JSON if it no longer validates."""
+    try:
+        return json.loads(_document(CatalogFile.model_validate_json(document)))
+    except ValidationError:
+        return json.loads(document)
+
+
 def sync_catalog_to_db(session: Session, files: Iterable[CatalogFile | tuple[Path | str, CatalogFile]]) -> int:
     """Store each (local, version) not yet in the catalog_versions table; return how many were
     added. Idempotent. A stored version whose rules differ from the file's is refused (rules are
@@ -487,7 +500,7 @@ def sync_catalog_to_db(session: Session, files: Iterable[CatalogFile | tuple[Pat
         row = stored.get((f.local.code, f.version))
         if row is None:
             new.append((source, f))
-        elif json.loads(row.document) != json.loads(_document(f)):
+        elif _same_rules(row.document) != json.loads(_document(f)):
             problems.append(f"{source}: version {f.version} of local {f.local.code} is already loaded "
                             f"(from {row.source}, {row.loaded_at:%Y-%m-%d}) with different rules; "
                             "give the changed file a new version number")

@@ -7,9 +7,10 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from common.clock import local_day
+from common.clock import local_day, now
 from common.events.accounts import PersonRegistered
 from common.events.documents import DocumentExpired, DocumentReviewed
 from common.events.training import CompletionExpired, CourseCompleted, Enrolled
@@ -18,7 +19,20 @@ from rosters.models import Answer, Completion, DocumentFact, Person, WorkDay
 from rosters.work import dedupe_key
 
 
+def insert_person_if_missing(session: Session, person_id: uuid.UUID, il_number: str, first_name: str,
+                             last_name: str) -> None:
+    """The person's entry, unless it is there already — or being made right now by another worker
+    (an application made before accounts.person_registered arrived races the event's handler)."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Person.__table__)
+    session.execute(insert.values(person_id=person_id, il_number=il_number, first_name=first_name,
+                                  last_name=last_name, registered_at=now())
+                    .on_conflict_do_nothing(index_elements=["person_id"]))
+
+
 def register_person(session: Session, event: PersonRegistered) -> uuid.UUID:
+    """Upsert: the entry may exist already, made on demand when the person applied."""
+    insert_person_if_missing(session, event.person_id, event.il_number, event.first_name, event.last_name)
     upsert_person(session, Person, event)
     if event.ssn_index:
         session.get(Person, event.person_id).ssn_index = event.ssn_index
@@ -98,10 +112,16 @@ def completion_expired(session: Session, event: CompletionExpired) -> uuid.UUID:
 
 
 def enrolled(session: Session, event: Enrolled) -> uuid.UUID:
+    """Answers given when enrolling, dated the business day of the enrollment: a later, different
+    answer is a new row and applies from its own day, never to the days before it."""
+    on = local_day(event.occurred_at)
     for question, answer in event.answers.items():
-        row = session.get(Answer, (event.person_id, question[:40]))
+        row = session.scalar(sa.select(Answer).where(
+            Answer.person_id == event.person_id, Answer.question == question[:40], Answer.answered_on == on))
         if row is None:
-            session.add(Answer(person_id=event.person_id, question=question[:40], answer=answer))
-        else:
-            row.answer = answer
+            session.add(Answer(person_id=event.person_id, question=question[:40], answer=bool(answer),
+                               answered_on=on))
+        else:  # answered again the same day: the last answer of the day stands
+            row.answer = bool(answer)
+    session.flush()
     return event.person_id

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rosters.engine import facts as engine
-from rosters.models import Answer, ClassificationRecord, Completion, DocumentFact, WorkDay
+from rosters.models import Answer, ClassificationRecord, Completion, DocumentFact, Suspension, WorkDay
 
 CHUNK = 500  # ids per IN (…) list: well under every database's bound-parameter limit
 
@@ -30,15 +30,17 @@ def facts_for_people(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[
     work = defaultdict(list)
     completions = defaultdict(list)
     documents = defaultdict(list)
-    answers: dict = defaultdict(dict)
+    answers = defaultdict(list)
+    suspensions = defaultdict(list)
     ids = list(dict.fromkeys(person_ids))
     for batch in chunks(ids):
         # only verified days count; pending and rejected ones change nothing until reviewed
-        for pid, on, code, union in session.execute(
+        for pid, on, code, union, verified_on in session.execute(
                 sa.select(WorkDay.person_id, WorkDay.work_date, WorkDay.classification_code,
-                          WorkDay.union_contract)
+                          WorkDay.union_contract, WorkDay.verified_on)
                 .where(WorkDay.person_id.in_(batch), WorkDay.verified.is_(True))):
-            work[pid].append(engine.WorkDay(on=on, classification=code, verified=True, union=bool(union)))
+            work[pid].append(engine.WorkDay(on=on, classification=code, verified=True, union=bool(union),
+                                            verified_on=verified_on))
         for pid, course, on, expires in session.execute(
                 sa.select(Completion.person_id, Completion.course_code, Completion.completed_on,
                           Completion.expires_on).where(Completion.person_id.in_(batch))):
@@ -50,11 +52,18 @@ def facts_for_people(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[
                        # an expired document stays a fact about the past: it was valid until then
                        DocumentFact.status.in_(("approved", "expired")))):
             documents[pid].append(engine.ApprovedDocument(type=kind, approved_on=approved, expires_on=expires))
-        for pid, question, answer in session.execute(
-                sa.select(Answer.person_id, Answer.question, Answer.answer).where(Answer.person_id.in_(batch))):
-            answers[pid][question] = answer
+        for pid, question, answer, on in session.execute(
+                sa.select(Answer.person_id, Answer.question, Answer.answer, Answer.answered_on)
+                .where(Answer.person_id.in_(batch))):
+            answers[pid].append(engine.Answer(question=question, answer=bool(answer), on=on))
+        for row in session.scalars(sa.select(Suspension).where(Suspension.person_id.in_(batch))):
+            if row.ends_on is None or row.ends_on >= row.starts_on:  # lifted the day it began: nothing
+                suspensions[row.person_id].append(engine.Suspension(
+                    classification=row.classification_code, start=row.starts_on, end=row.ends_on,
+                    reason=row.reason, kind=row.kind))
     return {pid: engine.Facts(work_days=tuple(work[pid]), completions=tuple(completions[pid]),
-                              documents=tuple(documents[pid]), answers=dict(answers[pid]))
+                              documents=tuple(documents[pid]), answers=tuple(answers[pid]),
+                              suspensions=tuple(suspensions[pid]))
             for pid in ids}
 
 

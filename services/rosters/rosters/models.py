@@ -6,6 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from common.daily import DailyRunMixin
 from common.db import UTCDateTime, make_base
 from common.projections import PersonDirectoryMixin
 
@@ -78,6 +79,8 @@ class WorkDay(Base):
     verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     verified_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the business day it was verified: it counts toward requirements from then on, not before
+    verified_on: Mapped[date | None] = mapped_column(sa.Date)
     rejected_reason: Mapped[str | None] = mapped_column(sa.String(300))
     proof_document_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     payroll_client_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
@@ -111,11 +114,33 @@ class DocumentFact(Base):
 
 
 class Answer(Base):
-    """Questionnaire answers (e.g. supervisor → HP2), from training enrollments."""
-    __tablename__ = "answers"
-    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
-    question: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    """Questionnaire answers (e.g. supervisor → HP2), from training enrollments, as dated facts:
+    a changed answer is a new row, so the past keeps the answer then in force. `answered_on` is
+    null for answers kept before answers were dated (in force from the start)."""
+    __tablename__ = "questionnaire_answers"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    question: Mapped[str] = mapped_column(sa.String(40))
     answer: Mapped[bool] = mapped_column(sa.Boolean)
+    answered_on: Mapped[date | None] = mapped_column(sa.Date)
+    __table_args__ = (sa.UniqueConstraint("person_id", "question", "answered_on"),)
+
+
+class Suspension(Base):
+    """Staff took a person off the roster of one classification (a suspension or a withdrawal)
+    from `starts_on` through `ends_on` (inclusive; null while in force). The days count as time
+    off the roster: not compliant, and not toward advancement in grouping."""
+    __tablename__ = "suspensions"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    classification_code: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[str] = mapped_column(sa.String(20))          # suspension | withdrawal
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    imposed_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    lifted_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeadlineNotice(Base):
@@ -128,11 +153,6 @@ class DeadlineNotice(Base):
     days_before: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
 
 
-class SweepRun(Base):
-    """The daily sweep of one day: the replica that inserts the row runs it, so a sweep runs
-    once a day however many replicas check. `finished_at` stays empty if it died part-way."""
+class SweepRun(DailyRunMixin, Base):
+    """The daily sweep of one day: the replica that inserts the row runs it (common.daily)."""
     __tablename__ = "sweep_runs"
-    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    summary: Mapped[str | None] = mapped_column(sa.Text)

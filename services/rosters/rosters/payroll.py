@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -24,8 +24,8 @@ from rosters.clock import now
 from rosters.facts_store import chunks
 from rosters.models import Person, WorkDay
 from rosters.records import Reevaluation
-from rosters.schemas import PayrollRecordIn, PayrollReportOut, RejectedRecord, check_batch_size
-from rosters.work import dedupe_key, existing_keys, known_codes, publish_recorded
+from common.contracts.rosters import PayrollRecordIn, PayrollReportOut, RejectedRecord, check_batch_size
+from rosters.work import dedupe_key, existing_keys, known_codes, recorded_events
 
 NAME_MISMATCH = "name does not match our record for that SSN"
 
@@ -93,21 +93,33 @@ def insert_new_days(session: Session, rows: list[dict]) -> set[str]:
     return inserted
 
 
-def _confirm_pending(session: Session, keys: set[str], client_id) -> Counter:
+@dataclass(frozen=True)
+class PayrollBatch:
+    """One batch as the payroll client sent it, with who sent it."""
+    records: object                       # a list of work-record objects, judged one by one
+    payroll_client_id: uuid.UUID | str | None = None
+    actor: object = None
+    ssn_key: dict | None = field(default=None, repr=False)   # the config holding HUB_SSN_KEY
+
+
+def _confirm_pending(session: Session, keys: set[str], client_id, today: date) -> Counter:
     """A day the person submitted themselves and payroll now reports is verified by it."""
     confirmed: Counter = Counter()
     for batch in chunks(list(keys)):
         for person_id, code in session.execute(
                 sa.update(WorkDay).where(WorkDay.dedupe_key.in_(batch), WorkDay.verified.is_(False),
                                          WorkDay.rejected_reason.is_(None), WorkDay.person_id.is_not(None))
-                .values(verified=True, verified_at=now(), payroll_client_id=client_id)
+                .values(verified=True, verified_at=now(), verified_on=today, payroll_client_id=client_id)
                 .returning(WorkDay.person_id, WorkDay.classification_code)).tuples():
             confirmed[(person_id, code)] += 1
     return confirmed
 
 
-def ingest(session: Session, catalog, records, payroll_client_id, actor, publish: Callable[[Event], None],
-           today: date, config=None) -> PayrollReportOut:
+def ingest(session: Session, catalog, batch: PayrollBatch, today: date) -> tuple[PayrollReportOut, list[Event]]:
+    """Store the batch's days (verified today, by the payroll); returns the report and the
+    events to publish (days recorded, and whatever the re-evaluation of each person changed)."""
+    records, actor, config = batch.records, batch.actor, batch.ssn_key
+    payroll_client_id = batch.payroll_client_id
     if not isinstance(records, list):
         raise ValidationFailed("Send the work records as a list: {\"records\": [...]}.")
     check_batch_size(records)
@@ -136,12 +148,13 @@ def ingest(session: Session, catalog, records, payroll_client_id, actor, publish
             "classification_code": record.classification_code, "work_date": record.work_date,
             "employer": " ".join(record.employer.split()), "production": record.production or None,
             "hours": record.hours, "union_contract": record.union, "source": "payroll",
-            "verified": True, "verified_by": None, "verified_at": created, "rejected_reason": None,
+            "verified": True, "verified_by": None, "verified_at": created, "verified_on": today,
+            "rejected_reason": None,
             "proof_document_id": None, "payroll_client_id": client_id, "dedupe_key": key,
             "created_at": created,
         }
     on_file = existing_keys(session, rows)
-    confirmed = _confirm_pending(session, on_file, client_id)
+    confirmed = _confirm_pending(session, on_file, client_id, today)
     inserted = insert_new_days(session, [row for key, row in rows.items() if key not in on_file])
     duplicates += len(rows) - len(inserted)
 
@@ -154,9 +167,11 @@ def ingest(session: Session, catalog, records, payroll_client_id, actor, publish
         else:
             recorded[(row["person_id"], row["classification_code"])] += 1
     accepted = sum(recorded.values()) - sum(confirmed.values())
-    publish_recorded(publish, recorded)
-    Reevaluation(session, catalog, publish, today, actor).people(sorted({pid for pid, _ in recorded}, key=str))
+    events = recorded_events(recorded)
+    reevaluation = Reevaluation(session, catalog, today, actor)
+    reevaluation.people(sorted({pid for pid, _ in recorded}, key=str))
+    events += reevaluation.events
     rejected.sort(key=lambda r: r.index)
     audit.record(session, actor, "payroll.ingested", "payroll_client", client_id, records=len(records),
                  accepted=accepted, duplicates=duplicates, held=held, rejected=len(rejected))
-    return PayrollReportOut(accepted=accepted, duplicates=duplicates, held=held, rejected=rejected)
+    return PayrollReportOut(accepted=accepted, duplicates=duplicates, held=held, rejected=rejected), events

@@ -1,13 +1,13 @@
 """Re-evaluating classification records: the engine decides, this stores its answer in the status
-columns and publishes what changed (placement, suspension, reinstatement, advancement in
-grouping, deadline warnings), in the caller's transaction (the outbox)."""
+columns and collects the events of what changed (placement, suspension, reinstatement,
+advancement in grouping, deadline warnings); the entrypoint publishes them and commits."""
 from __future__ import annotations
 
 import logging
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Callable, Iterable
+from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -45,6 +45,10 @@ class Tally:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def add(self, other: "Tally") -> None:
+        for name, value in other.as_dict().items():
+            setattr(self, name, getattr(self, name) + value)
+
 
 def notice_step(days_left: int) -> int | None:
     """Which warning is due `days_left` days before a deadline: the nearest one not yet passed,
@@ -55,14 +59,18 @@ def notice_step(days_left: int) -> int | None:
 
 
 class Reevaluation:
-    """One pass over some people's open records as of one date; counts what happened."""
+    """One pass over some people's open records as of one date; counts what happened and
+    collects the events to publish in `events`."""
 
-    def __init__(self, session: Session, catalog, publish: Callable[[Event], None], as_of: date,
-                 actor=None):
-        self.session, self.catalog, self.publish, self.as_of = session, catalog, publish, as_of
+    def __init__(self, session: Session, catalog, as_of: date, actor=None):
+        self.session, self.catalog, self.as_of = session, catalog, as_of
         self.actor = actor or Actor.system()  # whose write set this off (a review, a payroll batch…)
         self.tally = Tally()
+        self.events: list[Event] = []
         self._sent: set[tuple] = set()
+
+    def publish(self, event: Event) -> None:
+        self.events.append(event)
 
     def people(self, person_ids: Iterable[uuid.UUID]) -> Tally:
         for batch in chunks(list(dict.fromkeys(person_ids))):
@@ -204,10 +212,15 @@ class Reevaluation:
                                             days_before=step))
             self.publish(DeadlineApproaching(person_id=record.person_id, classification_code=rules.code,
                                              requirement=label, due_on=due_on, days_left=days_left,
-                                             classification_name=rules.name))
+                                             classification_name=rules.name,
+                                             # an applicant's lapse delays placement; it suspends nothing
+                                             placed=result.placed_on is not None))
             self.tally.warnings += 1
 
 
 def reevaluate_people(session: Session, catalog, person_ids: Iterable[uuid.UUID], as_of: date,
-                      publish: Callable[[Event], None], actor=None) -> Tally:
-    return Reevaluation(session, catalog, publish, as_of, actor).people(person_ids)
+                      actor=None) -> tuple[Tally, list[Event]]:
+    """Re-evaluate these people's open records; returns (what happened, the events to publish)."""
+    reevaluation = Reevaluation(session, catalog, as_of, actor)
+    tally = reevaluation.people(person_ids)
+    return tally, reevaluation.events

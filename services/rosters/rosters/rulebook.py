@@ -1,6 +1,6 @@
 """The classification catalog as the service uses it: synced from the shipped files when the
 service starts, read back from the database (the rules in force are data, SPEC §2) and kept
-per process until a new version is loaded."""
+per worker process, by the `Rulebook` dependency, until a new version is loaded."""
 from __future__ import annotations
 
 import logging
@@ -11,13 +11,10 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rosters.catalog_loader import catalog_from_db, load_catalog_files, sync_catalog_to_db
+from rosters.catalog_loader import Catalog, catalog_from_db, load_catalog_files, sync_catalog_to_db
 from rosters.models import CatalogVersion
 
 log = logging.getLogger(__name__)
-
-_cache: dict = {}
-_lock = threading.Lock()
 
 
 def _signature(session: Session) -> tuple:
@@ -28,17 +25,29 @@ def _signature(session: Session) -> tuple:
     return id(bind), str(bind.url), count, newest, loaded
 
 
-def current_catalog(session: Session):
-    """The catalog in the database, rebuilt only when a version was added since last time."""
-    key = _signature(session)
-    with _lock:
-        cached = _cache.get(key[:2])
-        if cached is not None and cached[0] == key:
-            return cached[1]
-    catalog = catalog_from_db(session)
-    with _lock:
-        _cache[key[:2]] = (key, catalog)
-    return catalog
+class CatalogCache:
+    """The catalog in a database, rebuilt only when a version was added since last time
+    (one small query per call). Thread-safe; one per service container."""
+
+    def __init__(self):
+        self._cache: dict = {}
+        self._lock = threading.Lock()
+
+    def current(self, session: Session) -> Catalog:
+        key = _signature(session)
+        with self._lock:
+            cached = self._cache.get(key[:2])
+            if cached is not None and cached[0] == key:
+                return cached[1]
+        catalog = catalog_from_db(session)
+        with self._lock:
+            self._cache[key[:2]] = (key, catalog)
+        return catalog
+
+
+def current_catalog(session: Session) -> Catalog:
+    """The catalog in the database, read afresh (scripts and tests; services use `Rulebook`)."""
+    return catalog_from_db(session)
 
 
 def sync_shipped_catalog(session_factory) -> None:
@@ -53,14 +62,27 @@ def sync_shipped_catalog(session_factory) -> None:
             log.info("another replica loaded the catalog first")
 
 
-class CatalogSync(DependencyProvider):
-    """Runs `sync_shipped_catalog` once when the service starts."""
+class Rulebook(DependencyProvider):
+    """The catalog for a service's workers: `self.rulebook.current(self.db)`. Syncs the shipped
+    files into the database when the container starts and holds the parsed catalog between
+    calls (state a DependencyProvider keeps, not a module global)."""
+
+    def __init__(self, sync: bool = True):
+        self.sync = sync
+
+    def setup(self):
+        self.cache = CatalogCache()
 
     def start(self):
+        if not self.sync:
+            return
         from common.db import Database
 
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         sync_shipped_catalog(database.session_factory)
+
+    def get_dependency(self, worker_ctx) -> CatalogCache:
+        return self.cache
 
 
 def classification_or_none(catalog, code: str, on):

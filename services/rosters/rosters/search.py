@@ -26,6 +26,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from common.clock import today as hub_today
 from common.contracts.rosters import (CRITERIA, MAX_PAGE, ON_ROSTER, PAGE_SIZE, PUBLIC_STATUSES,  # noqa: F401
                                       STATUS_LABELS as LABELS, PublicClassification, PublicPerson,
                                       SafetyPass, SearchCriteria, SearchResult)
@@ -105,9 +106,15 @@ def _count(session: Session, person_conditions: list, record_conditions: list) -
                           .where(*person_conditions, *_held(record_conditions)))
 
 
+def _has_a_record():
+    """A public record is a person with at least one classification record: people staff
+    created without one, and account holders who never applied, are not public records."""
+    return sa.exists().where(ClassificationRecord.person_id == Person.person_id)
+
+
 def _held(record_conditions: list) -> list:
     if not record_conditions:
-        return []
+        return [_has_a_record()]
     return [Person.person_id.in_(sa.select(ClassificationRecord.person_id)
                                  .where(_visible_records(), *record_conditions))]
 
@@ -117,7 +124,7 @@ def search(session: Session, criteria: SearchCriteria | dict, *, config=None,
     """One page (25 people) of the people matching every criterion given, in name order."""
     if not isinstance(criteria, SearchCriteria):
         criteria = SearchCriteria.model_validate(criteria)
-    today = today or date.today()
+    today = today or hub_today()
     person_conditions = _person_conditions(criteria, config)
     record_conditions = _record_conditions(criteria)
     total = _count(session, person_conditions, record_conditions)
@@ -182,7 +189,7 @@ _names_lock = threading.Lock()
 def classification_names(session: Session, today: date | None = None) -> dict[str, str]:
     """{code: name} from each local's catalog version in force today (or its first version
     when none is in force yet). Cached per database until a version is added or the day changes."""
-    today = today or date.today()
+    today = today or hub_today()
     engine = session.get_bind()
     stamp = session.execute(sa.select(sa.func.max(CatalogVersion.id), sa.func.count(CatalogVersion.id))).one()
     key = (tuple(stamp), today)

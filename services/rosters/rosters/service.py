@@ -3,15 +3,17 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-import eventlet
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from common import daily
 from common.audit import Actor, as_actor
 from common.authz import Principal, require_role
+from common.contracts.rosters import RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, SweepIn
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, ValidationFailed, parse_id, validated
+from common.events import Event
 from common.events.accounts import PersonRegistered
 from common.events.documents import DocumentExpired, DocumentReviewed
 from common.events.training import CompletionExpired, CourseCompleted, Enrolled
@@ -19,19 +21,17 @@ from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.publisher import EventPublisher
-from rosters import applications, facts_events, payroll, sweep, views, work
+from common.secrets import RequiredSecrets
+from rosters import applications, facts_events, payroll, suspensions, sweep, views, work
 from rosters.clock import today
-from rosters.models import Base
-from rosters.records import reevaluate_people
-from rosters.rulebook import CatalogSync, current_catalog, publish_version
-from rosters.schemas import RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, SweepIn
+from rosters.models import Base, SweepRun
+from rosters.records import Tally, reevaluate_people
+from rosters.rulebook import Rulebook, publish_version
 from rosters.search_rpcs import SearchRpcs
 
 log = logging.getLogger(__name__)
 
 STAFF = ("staff_reviewer", "staff_admin")
-# Create Account then Apply can outrun accounts.person_registered by a moment
-PERSON_WAIT_SECONDS = 5.0
 
 
 def _as_of(value) -> date:
@@ -47,26 +47,23 @@ def _require(actor, *roles: str) -> None:
 class RostersService(StandardRpcs, SearchRpcs):
     """Owns classifications, classification records and work days. Publishes rosters.* events.
 
-    Writes take an `actor` (from the gateway) so the audit log names who really acted."""
+    Writes take an `actor` (from the gateway) so the audit log names who really acted. Each
+    entrypoint validates, calls the domain (which returns its result and its events), publishes
+    the events into the outbox, commits, and returns JSON."""
     name = "rosters"
     db = Database(Base)
     publish = EventPublisher()
     config = Config()
-    catalog_sync = CatalogSync()
+    rulebook = Rulebook()
+    required_secrets = RequiredSecrets("HUB_SSN_KEY")  # payroll records are matched by its blind index
 
     @property
     def catalog(self):
-        return current_catalog(self.db)
+        return self.rulebook.current(self.db)
 
-    def _reevaluate(self, person_id) -> None:
-        reevaluate_people(self.db, self.catalog, [person_id], today(), self.publish)
-
-    def _wait_for_person(self, person_id) -> None:
-        waited = 0.0
-        while not applications.person_is_known(self.db, person_id) and waited < PERSON_WAIT_SECONDS:
-            self.db.rollback()  # a fresh snapshot on the next look
-            eventlet.sleep(0.2)
-            waited += 0.2
+    def _publish_all(self, events: list[Event]) -> None:
+        for event in events:
+            self.publish(event)
 
     # --- the catalog and people's records ------------------------------------------------------
 
@@ -82,11 +79,13 @@ class RostersService(StandardRpcs, SearchRpcs):
         return published
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def apply(self, person_id: str, classification_code: str, actor: dict) -> dict:
+    def apply(self, person_id: str, classification_code: str, actor: dict, person: dict | None = None) -> dict:
+        """`person`: {il_number, first_name, last_name} of the applicant as the caller knows them,
+        so an application made before accounts.person_registered arrives needs no waiting."""
         person_id = parse_id(person_id, "person")
-        self._wait_for_person(person_id)
-        record = applications.apply(self.db, self.catalog, person_id, classification_code or "",
-                                    as_actor(actor), self.publish, today())
+        record, events = applications.apply(self.db, self.catalog, person_id, classification_code or "",
+                                            as_actor(actor), today(), person)
+        self._publish_all(events)
         self.db.commit()
         return record.model_dump(mode="json")
 
@@ -100,6 +99,27 @@ class RostersService(StandardRpcs, SearchRpcs):
         return views.person_record(self.db, self.catalog, parse_id(person_id, "person"), code or "",
                                    _as_of(as_of)).model_dump(mode="json")
 
+    # --- staff suspensions and withdrawals -----------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def impose_suspension(self, payload: dict, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        data = validated(suspensions.ImposeSuspensionIn, payload)
+        out, events = suspensions.impose(self.db, self.catalog, data, as_actor(actor), today())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def lift_suspension(self, suspension_id: str, payload: dict | None, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        data = validated(suspensions.LiftSuspensionIn, payload or {})
+        out, events = suspensions.lift(self.db, self.catalog, parse_id(suspension_id, "suspension"), data,
+                                       as_actor(actor), today())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
     # --- work experience -----------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -107,11 +127,10 @@ class RostersService(StandardRpcs, SearchRpcs):
         return work.work_experience(self.db, parse_id(person_id, "person")).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def submit_work_days(self, person_id: str, payload: dict, actor: dict) -> dict:
+    def submit_work_days(self, person_id: str, payload: dict, actor: dict, person: dict | None = None) -> dict:
         data = validated(SubmitWorkDaysIn, payload)
-        person_id = parse_id(person_id, "person")
-        self._wait_for_person(person_id)
-        out = work.submit_days(self.db, self.catalog, person_id, data, as_actor(actor), today())
+        out = work.submit_days(self.db, self.catalog, parse_id(person_id, "person"), data, as_actor(actor),
+                               today(), person)
         self.db.commit()
         return out.model_dump(mode="json")
 
@@ -119,7 +138,8 @@ class RostersService(StandardRpcs, SearchRpcs):
     def record_work_days(self, payload: dict, actor: dict) -> dict:
         _require(actor, *STAFF)
         data = validated(RecordWorkDaysIn, payload)
-        out = work.record_days(self.db, self.catalog, data, as_actor(actor), self.publish, today())
+        out, events = work.record_days(self.db, self.catalog, data, as_actor(actor), today())
+        self._publish_all(events)
         self.db.commit()
         return out.model_dump(mode="json")
 
@@ -132,20 +152,33 @@ class RostersService(StandardRpcs, SearchRpcs):
     def verify_work_day(self, work_day_id: str, decision: str, reason: str | None, actor: dict) -> dict:
         _require(actor, *STAFF)
         data = validated(ReviewWorkDayIn, {"decision": decision, "reason": reason})
-        out = work.review_day(self.db, self.catalog, parse_id(work_day_id, "work day"), data,
-                              as_actor(actor), self.publish, today())
+        out, events = work.review_day(self.db, self.catalog, parse_id(work_day_id, "work day"), data,
+                                      as_actor(actor), today())
+        self._publish_all(events)
         self.db.commit()
         return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("records",))
     def ingest_payroll(self, records: list, payroll_client_id: str | None, actor: dict) -> dict:
         _require(actor, "payroll_client")
-        report = payroll.ingest(self.db, self.catalog, records, payroll_client_id, as_actor(actor),
-                                self.publish, today(), self.config)
+        batch = payroll.PayrollBatch(records=records, payroll_client_id=payroll_client_id,
+                                     actor=as_actor(actor), ssn_key=self.config)
+        report, events = payroll.ingest(self.db, self.catalog, batch, today())
+        self._publish_all(events)
         self.db.commit()
         return report.model_dump(mode="json")
 
     # --- the sweep -----------------------------------------------------------------------------
+
+    def _sweep(self, day: date, actor) -> Tally:
+        """A batch of people at a time: publish its events and commit before the next."""
+        total = Tally()
+        for tally, events in sweep.batches(self.db, self.catalog, day, actor):
+            self._publish_all(events)
+            self.db.commit()
+            total.add(tally)
+        sweep.record_run(self.db, actor, day, total)
+        return total
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def run_sweep(self, as_of, actor: dict) -> dict:
@@ -153,7 +186,7 @@ class RostersService(StandardRpcs, SearchRpcs):
         if as_of in (None, ""):
             raise ValidationFailed("Say which day to sweep as of.", {"fields": {"as_of": "Field required"}})
         day = _as_of(as_of)
-        tally = sweep.run_sweep(self.db, self.catalog, day, self.publish, as_actor(actor), self.db.commit)
+        tally = self._sweep(day, as_actor(actor))
         self.db.commit()
         return {"as_of": day.isoformat(), **tally.as_dict()}
 
@@ -161,46 +194,64 @@ class RostersService(StandardRpcs, SearchRpcs):
     def daily_sweep(self) -> None:
         """Hourly: run today's sweep if no replica has run it yet."""
         day = today()
-        if not sweep.claim_day(self.db, day):
+        if not daily.claim_day(self.db, SweepRun, day):
             return
-        tally = sweep.run_sweep(self.db, self.catalog, day, self.publish, Actor.system(), self.db.commit)
-        sweep.finish_day(self.db, day, tally)
+        tally = self._sweep(day, Actor.system())
+        daily.finish_day(self.db, SweepRun, day, tally.as_dict())
         self.db.commit()
         log.info("daily sweep of %s: %s", day, tally.as_dict())
 
-    # --- facts from other services -------------------------------------------------------------
+    # --- facts from other services: parse, first delivery, domain, publish, commit -------------
 
-    def _apply_fact(self, event, consumer: str, apply) -> None:
-        if not first_delivery(self.db, event, f"rosters.{consumer}"):
-            return
-        self._reevaluate(apply(self.db, event))
-        self.db.commit()
+    def _reevaluate(self, person_id) -> None:
+        _, events = reevaluate_people(self.db, self.catalog, [person_id], today())
+        self._publish_all(events)
 
     @event_handler("accounts", "person_registered")
     def handle_person_registered(self, payload: dict) -> None:
-        self._apply_fact(PersonRegistered.model_validate(payload), "handle_person_registered",
-                         facts_events.register_person)
+        event = PersonRegistered.model_validate(payload)
+        if not first_delivery(self.db, event, "rosters.handle_person_registered"):
+            return
+        # an upsert: the entry may exist already, made on demand when the person applied
+        self._reevaluate(facts_events.register_person(self.db, event))
+        self.db.commit()
 
     @event_handler("documents", "document_reviewed")
     def handle_document_reviewed(self, payload: dict) -> None:
-        self._apply_fact(DocumentReviewed.model_validate(payload), "handle_document_reviewed",
-                         facts_events.document_reviewed)
+        event = DocumentReviewed.model_validate(payload)
+        if not first_delivery(self.db, event, "rosters.handle_document_reviewed"):
+            return
+        self._reevaluate(facts_events.document_reviewed(self.db, event))
+        self.db.commit()
 
     @event_handler("documents", "document_expired")
     def handle_document_expired(self, payload: dict) -> None:
-        self._apply_fact(DocumentExpired.model_validate(payload), "handle_document_expired",
-                         facts_events.document_expired)
+        event = DocumentExpired.model_validate(payload)
+        if not first_delivery(self.db, event, "rosters.handle_document_expired"):
+            return
+        self._reevaluate(facts_events.document_expired(self.db, event))
+        self.db.commit()
 
     @event_handler("training", "course_completed")
     def handle_course_completed(self, payload: dict) -> None:
-        self._apply_fact(CourseCompleted.model_validate(payload), "handle_course_completed",
-                         facts_events.course_completed)
+        event = CourseCompleted.model_validate(payload)
+        if not first_delivery(self.db, event, "rosters.handle_course_completed"):
+            return
+        self._reevaluate(facts_events.course_completed(self.db, event))
+        self.db.commit()
 
     @event_handler("training", "completion_expired")
     def handle_completion_expired(self, payload: dict) -> None:
-        self._apply_fact(CompletionExpired.model_validate(payload), "handle_completion_expired",
-                         facts_events.completion_expired)
+        event = CompletionExpired.model_validate(payload)
+        if not first_delivery(self.db, event, "rosters.handle_completion_expired"):
+            return
+        self._reevaluate(facts_events.completion_expired(self.db, event))
+        self.db.commit()
 
     @event_handler("training", "enrolled")
     def handle_enrolled(self, payload: dict) -> None:
-        self._apply_fact(Enrolled.model_validate(payload), "handle_enrolled", facts_events.enrolled)
+        event = Enrolled.model_validate(payload)
+        if not first_delivery(self.db, event, "rosters.handle_enrolled"):
+            return
+        self._reevaluate(facts_events.enrolled(self.db, event))
+        self.db.commit()

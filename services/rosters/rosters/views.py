@@ -15,7 +15,7 @@ from rosters.engine.requirements import label_of
 from rosters.facts_store import as_engine_record, facts_for
 from rosters.models import ClassificationRecord
 from rosters.rulebook import classification_or_none
-from rosters.schemas import ClassificationOut, MyClassificationsOut, RecordOut
+from common.contracts.rosters import ClassificationOut, MyClassificationsOut, RecordOut
 
 
 def _local(catalog, code: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import date
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,7 +18,7 @@ from rosters.clock import now
 from rosters.facts_store import chunks
 from rosters.models import Person, WorkDay
 from rosters.records import Reevaluation
-from rosters.schemas import (RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, WorkDayIn, WorkDayOut,
+from common.contracts.rosters import (RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, WorkDayIn, WorkDayOut,
                              WorkDaysSubmittedOut, WorkExperienceOut)
 
 MAX_LISTED = 1000
@@ -62,7 +61,7 @@ def _check_days(days: list[WorkDayIn], codes: set[str], today: date) -> None:
 
 
 def _add_days(session: Session, person_id: uuid.UUID, days: list[WorkDayIn], *, source: str,
-              verified: bool, actor, proof_document_id=None) -> tuple[list[WorkDay], int]:
+              verified: bool, actor, today: date, proof_document_id=None) -> tuple[list[WorkDay], int]:
     """Store the days not already on file; returns (stored, duplicates)."""
     wanted: dict[str, WorkDayIn] = {}
     for day in days:
@@ -80,6 +79,7 @@ def _add_days(session: Session, person_id: uuid.UUID, days: list[WorkDayIn], *, 
                       dedupe_key=key, created_at=now())
         if verified:
             row.verified_by, row.verified_at = as_actor(actor).account_id, now()
+            row.verified_on = today
         session.add(row)
         stored.append(row)
     return stored, len(days) - len(stored)
@@ -91,61 +91,70 @@ def _require_person(session: Session, person_id: uuid.UUID) -> None:
 
 
 def submit_days(session: Session, catalog, person_id: uuid.UUID, data: SubmitWorkDaysIn, actor,
-                today: date) -> WorkDaysSubmittedOut:
-    _require_person(session, person_id)
+                today: date, known: dict | None = None) -> WorkDaysSubmittedOut:
+    """Days the person submits with proof: pending until staff verify them (no events yet)."""
+    from rosters.applications import ensure_person
+
+    ensure_person(session, person_id, known)
     _check_days(data.days, known_codes(catalog, today), today)
     stored, duplicates = _add_days(session, person_id, data.days, source="ip_submitted", verified=False,
-                                   actor=actor, proof_document_id=data.proof_document_id)
+                                   actor=actor, today=today, proof_document_id=data.proof_document_id)
     audit.record(session, actor, "work_days.submitted", "person", person_id, days=len(stored),
                  proof_document_id=data.proof_document_id)
     return WorkDaysSubmittedOut(recorded=len(stored), duplicates=duplicates,
                                 days=[day_out(d) for d in stored])
 
 
-def publish_recorded(publish: Callable[[Event], None], counts: Counter) -> None:
-    for (person_id, code), days in sorted(counts.items(), key=lambda item: (str(item[0][0]), item[0][1])):
-        publish(WorkDaysRecorded(person_id=person_id, classification_code=code, days=days))
+def recorded_events(counts: Counter) -> list[Event]:
+    return [WorkDaysRecorded(person_id=person_id, classification_code=code, days=days)
+            for (person_id, code), days in sorted(counts.items(), key=lambda item: (str(item[0][0]), item[0][1]))]
 
 
 def record_days(session: Session, catalog, data: RecordWorkDaysIn, actor,
-                publish: Callable[[Event], None], today: date) -> WorkDaysSubmittedOut:
+                today: date) -> tuple[WorkDaysSubmittedOut, list[Event]]:
     _require_person(session, data.person_id)
     _check_days(data.days, known_codes(catalog, today), today)
     stored, duplicates = _add_days(session, data.person_id, data.days, source=data.source, verified=True,
-                                   actor=actor, proof_document_id=data.proof_document_id)
+                                   actor=actor, today=today, proof_document_id=data.proof_document_id)
     audit.record(session, actor, "work_days.recorded", "person", data.person_id, days=len(stored),
                  source=data.source)
     session.flush()
-    publish_recorded(publish, Counter((d.person_id, d.classification_code) for d in stored))
+    events = recorded_events(Counter((d.person_id, d.classification_code) for d in stored))
     if stored:
-        Reevaluation(session, catalog, publish, today, actor).people([data.person_id])
+        reevaluation = Reevaluation(session, catalog, today, actor)
+        reevaluation.people([data.person_id])
+        events += reevaluation.events
     return WorkDaysSubmittedOut(recorded=len(stored), duplicates=duplicates,
-                                days=[day_out(d) for d in stored])
+                                days=[day_out(d) for d in stored]), events
 
 
 def review_day(session: Session, catalog, work_day_id: uuid.UUID, data: ReviewWorkDayIn, actor,
-               publish: Callable[[Event], None], today: date) -> WorkDayOut:
+               today: date) -> tuple[WorkDayOut, list[Event]]:
+    """Staff approve a day (it counts from today, the day it is verified) or reject it."""
     day = session.get(WorkDay, work_day_id)
     if day is None:
         raise NotFound("No such work day.")
     was_verified = day.verified
     if data.decision == "approve":
         day.verified, day.rejected_reason = True, None
-        day.verified_by, day.verified_at = as_actor(actor).account_id, now()
+        day.verified_by, day.verified_at, day.verified_on = as_actor(actor).account_id, now(), today
     else:
         if not (data.reason or "").strip():
             raise ValidationFailed("Say why the day is rejected: the person sees the reason.",
                                    {"fields": {"reason": "A reason is required to reject a day."}})
         day.verified, day.rejected_reason = False, data.reason.strip()
-        day.verified_by, day.verified_at = as_actor(actor).account_id, now()
+        day.verified_by, day.verified_at, day.verified_on = as_actor(actor).account_id, now(), None
     audit.record(session, actor, f"work_day.{data.decision}d", "work_day", day.id,
                  person_id=day.person_id, reason=data.reason)
+    events: list[Event] = []
     if day.person_id is not None and was_verified != day.verified:
         session.flush()
         if day.verified:
-            publish_recorded(publish, Counter({(day.person_id, day.classification_code): 1}))
-        Reevaluation(session, catalog, publish, today, actor).people([day.person_id])
-    return day_out(day)
+            events += recorded_events(Counter({(day.person_id, day.classification_code): 1}))
+        reevaluation = Reevaluation(session, catalog, today, actor)
+        reevaluation.people([day.person_id])
+        events += reevaluation.events
+    return day_out(day), events
 
 
 def work_experience(session: Session, person_id: uuid.UUID) -> WorkExperienceOut:

@@ -1,15 +1,17 @@
 """A classification record as of a date: status, one row per requirement, the compliance
-timeline and the Anticipated Advancement Date (SPEC §3)."""
+timeline and the Anticipated Advancement Date (SPEC §3).
+
+Nothing dated after the as-of date changes an evaluation: every fact is read as known on the
+day checked (requirements.py), anchors and placement look only at days up to the as-of date,
+and the timeline stops there."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from rosters.engine.facts import Facts, Record
-from rosters.engine.requirements import TABS, Check, check, label_of
-from rosters.engine.rules import Classification, TimeInGroup
-
-WARNING_DAYS = 30
+from rosters.engine.facts import Facts, Record, Suspension
+from rosters.engine.requirements import DAY, TABS, Check, check, label_of
+from rosters.engine.rules import Classification, Period, TimeInGroup
 
 LABELS = {
     "in_progress_not_training_eligible": "In Progress - Not Training Eligible",
@@ -61,15 +63,20 @@ class Evaluation:
     lapses_on: date | None = None   # a compliant record's first day out of compliance, if nothing changes
 
 
+def _eligible_from(record: Record, facts: Facts, on: date) -> date | None:
+    """The first day, up to `on`, on which a verified day in the classification was known."""
+    return min((d.counts_from for d in facts.work_days
+                if d.verified and d.classification == record.classification and d.counts_from <= on),
+               default=None)
+
+
 def training_eligible(record: Record, facts: Facts, on: date) -> bool:
-    return any(d.verified and d.classification == record.classification and d.on <= on
-               for d in facts.work_days)
+    return _eligible_from(record, facts, on) is not None
 
 
-def _anchors(record: Record, facts: Facts, placed_on: date | None) -> dict[str, date | None]:
-    eligible = min((d.on for d in facts.work_days
-                    if d.verified and d.classification == record.classification), default=None)
-    return {"placed": placed_on, "applied": record.applied_on, "training_eligible": eligible}
+def _anchors(record: Record, facts: Facts, placed_on: date | None, as_of: date) -> dict[str, date | None]:
+    return {"placed": placed_on, "applied": record.applied_on,
+            "training_eligible": _eligible_from(record, facts, as_of)}
 
 
 def _checks(rules, record: Record, facts: Facts, on: date, anchors, cache=None) -> list[tuple[object, Check]]:
@@ -86,40 +93,58 @@ def _all_met(checks) -> bool:
     return all(c.met or c.pending for _, c in checks)
 
 
+# --- placement, timeline, advancement --------------------------------------------------------------
+
 def placement_date(record: Record, rules: Classification, facts: Facts, until: date) -> date | None:
-    """The first day every application requirement was met (the placement), or None yet."""
+    """The first day every application requirement was met (the placement), or None yet.
+    Requirements become met only on a day something new is known, so those days suffice."""
     if record.placed_on:  # stored when placement happened; before that day, not yet placed
         return record.placed_on if record.placed_on <= until else None
     candidates = {record.applied_on}
-    candidates.update(d.on for d in facts.work_days)
+    candidates.update(d.counts_from for d in facts.work_days)
     candidates.update(c.on for c in facts.completions)
     candidates.update(d.approved_on for d in facts.documents)
-    anchors = _anchors(record, facts, None)
-    ordered_rules = sorted((r for r in rules.application if not isinstance(r, TimeInGroup)), key=_cost)
+    candidates.update(a.on for a in facts.answers if a.on)
+    ordered_rules = sorted((r for r in rules.application_rules if not isinstance(r, TimeInGroup)), key=_cost)
     cache: dict = {}
+    eligible_from = _eligible_from(record, facts, until)
     for day in sorted(d for d in candidates if record.applied_on <= d <= until):
+        anchors = {"placed": None, "applied": record.applied_on,
+                   "training_eligible": eligible_from if eligible_from and eligible_from <= day else None}
         if all(check(r, facts, record.classification, day, anchors, cache).met for r in ordered_rules):
             return day
     return None
 
 
+def _suspensions(record: Record, facts: Facts, until: date) -> list[Suspension]:
+    return [s for s in facts.suspensions if s.classification == record.classification and s.start <= until]
+
+
+def suspension_on(record: Record, facts: Facts, on: date) -> Suspension | None:
+    return next((s for s in _suspensions(record, facts, on) if s.covers(on)), None)
+
+
 def compliance_timeline(record: Record, rules: Classification, facts: Facts, placed_on: date,
                         until: date) -> list[Interval]:
-    """Intervals from placement to `until` in which the ongoing requirements were all met.
-    Answers only change on the dates the requirements name, so checking those suffices."""
+    """Intervals from placement to `until` in which the ongoing requirements were all met and
+    staff had not taken the person off the roster. Answers only change on the dates the
+    requirements name, so checking those suffices."""
     if until < placed_on:
         return []
-    anchors = _anchors(record, facts, placed_on)
+    anchors = _anchors(record, facts, placed_on, until)
     cache: dict = {}
     probe = _checks(rules.ongoing, record, facts, until, anchors, cache)
     breakpoints = {placed_on}
     for _, c in probe:
         breakpoints.update(d for d in c.changes_on if placed_on < d <= until)
+    for s in _suspensions(record, facts, until):
+        breakpoints.update(d for d in (s.start, s.end + DAY if s.end else None) if d and placed_on < d <= until)
     intervals: list[Interval] = []
     ordered = sorted(breakpoints)
     for i, start in enumerate(ordered):
-        end = ordered[i + 1] - timedelta(days=1) if i + 1 < len(ordered) else until
-        ok = _all_met(_checks(rules.ongoing, record, facts, start, anchors, cache))
+        end = ordered[i + 1] - DAY if i + 1 < len(ordered) else until
+        ok = (suspension_on(record, facts, start) is None
+              and _all_met(_checks(rules.ongoing, record, facts, start, anchors, cache)))
         if intervals and intervals[-1].compliant == ok:
             intervals[-1].end = end
         else:
@@ -127,26 +152,26 @@ def compliance_timeline(record: Record, rules: Classification, facts: Facts, pla
     return intervals
 
 
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year without one
-        return day.replace(year=day.year + years, day=28)
-
-
 def advancement_date(rule: TimeInGroup, group_start: date, timeline: list[Interval]) -> date:
-    """Group start + the required active time + every non-compliant day since the start
-    (seed 002: days suspended do not count toward advancing). Compliance after the timeline
-    is assumed — the date moves if that turns out false."""
-    required_end = _add_years(group_start, rule.years) if rule.years else group_start + timedelta(days=rule.days)
-    lost = sum((i.end - max(i.start, group_start)).days + 1
-               for i in timeline if not i.compliant and i.end >= group_start)
-    return required_end + timedelta(days=lost)
+    """Group start + the required active time, moved one day later for each day out of
+    compliance before the date is reached (seed 002: days suspended do not count toward
+    advancing). Once reached, later lapses change nothing: the person has advanced. Compliance
+    after the timeline is assumed — the date moves if that turns out false."""
+    target = rule.period.add_to(group_start)
+    for interval in sorted(timeline, key=lambda i: i.start):
+        if interval.compliant or interval.end < group_start:
+            continue
+        start = max(interval.start, group_start)
+        if start >= target:
+            break  # reached before this lapse began
+        # while out of compliance the date recedes a day a day: the whole lapse counts
+        target += timedelta(days=(interval.end - start).days + 1)
+    return target
 
 
-def _row(phase: str, rule, c: Check, as_of: date, warning_days: int) -> Row:
+def _row(phase: str, rule, c: Check, as_of: date, warning: Period) -> Row:
     if c.met:
-        soon = c.until is not None and c.until <= as_of + timedelta(days=warning_days)
+        soon = c.until is not None and c.until <= warning.add_to(as_of)
         state = "due" if soon else "met"
     else:
         state = "due" if c.pending else "unmet"
@@ -155,8 +180,20 @@ def _row(phase: str, rule, c: Check, as_of: date, warning_days: int) -> Row:
                numbers=c.numbers)
 
 
+def _suspension_row(s: Suspension) -> Row:
+    what = "Withdrawn from the roster" if s.kind == "withdrawal" else "Suspended by Contract Services"
+    detail = f"Since {s.start:%m/%d/%Y}" + (f" through {s.end:%m/%d/%Y}" if s.end else "")
+    if s.reason:
+        detail += f": {s.reason}"
+    return Row(phase="ongoing", kind="suspension", tab=TABS["suspension"], label=what, state="unmet",
+               detail=detail, due_on=s.end,
+               next_step="Contact Contract Services about returning to the roster.",
+               numbers={"since": s.start.isoformat()})
+
+
 def evaluate(record: Record, rules: Classification, facts: Facts, as_of: date,
-             warning_days: int = WARNING_DAYS) -> Evaluation:
+             warning_days: int | None = None) -> Evaluation:
+    warning = Period(days=warning_days) if warning_days is not None else rules.warning
     eligible = training_eligible(record, facts, as_of)
     placed_on = placement_date(record, rules, facts, as_of)
     result = Evaluation(classification=rules.code, status="", label="", as_of=as_of,
@@ -165,21 +202,24 @@ def evaluate(record: Record, rules: Classification, facts: Facts, as_of: date,
     if record.closed_on and record.closed_on <= as_of:
         result.status = "closed"
     elif placed_on is None:
-        anchors = _anchors(record, facts, None)
-        result.rows = [_row("application", r, c, as_of, warning_days)
-                       for r, c in _checks(rules.application, record, facts, as_of, anchors)]
+        anchors = _anchors(record, facts, None, as_of)
+        result.rows = [_row("application", r, c, as_of, warning)
+                       for r, c in _checks(rules.application_rules, record, facts, as_of, anchors)]
         result.status = "in_progress_training_eligible" if eligible else "in_progress_not_training_eligible"
     else:
-        anchors = _anchors(record, facts, placed_on)
+        anchors = _anchors(record, facts, placed_on, as_of)
         checks = _checks(rules.ongoing, record, facts, as_of, anchors)
-        result.rows = [_row("ongoing", r, c, as_of, warning_days) for r, c in checks]
+        result.rows = [_row("ongoing", r, c, as_of, warning) for r, c in checks]
+        suspended = suspension_on(record, facts, as_of)
+        if suspended is not None:
+            result.rows.insert(0, _suspension_row(suspended))
         result.timeline = compliance_timeline(record, rules, facts, placed_on, as_of)
-        compliant = _all_met(checks)
-        lapse_candidates = [c.until + timedelta(days=1) for _, c in checks if c.until and (c.met or c.pending)]
+        compliant = _all_met(checks) and suspended is None
+        lapse_candidates = [c.until + DAY for _, c in checks if c.until and (c.met or c.pending)]
         result.lapses_on = min(lapse_candidates, default=None) if compliant else None
         if not compliant:
             result.status = "not_compliant"
-        elif any(row.state == "due" and row.due_on and row.due_on <= as_of + timedelta(days=warning_days)
+        elif any(row.state == "due" and row.due_on and row.due_on <= warning.add_to(as_of)
                  for row in result.rows):
             result.status = "approaching_deadline"  # only inside the warning window (SPEC §3)
         else:

@@ -1,15 +1,20 @@
-"""Whether one requirement is met on one date, with the numbers and dates that explain it."""
+"""Whether one requirement is met on one date, with the numbers and dates that explain it.
+
+Only facts known on that date count: a work day from its verification, a completion from the
+day it was completed, a document from its approval, an answer from the day it was given."""
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from rosters.engine.facts import Facts
-from rosters.engine.rules import AllOf, AnyOf, Course, Document, Questionnaire, TimeInGroup, WorkDays
+from rosters.engine.facts import Completion, Facts
+from rosters.engine.rules import AllOf, AnyOf, Course, Document, Period, Questionnaire, TimeInGroup, WorkDays
 
 TABS = {"work_days": "work_experience", "course": "training", "questionnaire": "training",
-        "document": "documents", "time_in_group": "other", "any_of": "other", "all_of": "other"}
+        "document": "documents", "time_in_group": "other", "any_of": "other", "all_of": "other",
+        "suspension": "other"}
+DAY = timedelta(days=1)
 
 
 @dataclass
@@ -30,7 +35,7 @@ def label_of(rule, classification_name: str = "") -> str:
         return rule.label
     if isinstance(rule, WorkDays):
         kind = "union work days" if rule.union_only else "work days"
-        return f"{rule.days} verified {kind} in {_window(rule.window_days)}"
+        return f"{rule.days} verified {kind} in {rule.window.as_window()}"
     if isinstance(rule, Course):
         return f"Safety Pass course {rule.code}"
     if isinstance(rule, Document):
@@ -38,16 +43,10 @@ def label_of(rule, classification_name: str = "") -> str:
     if isinstance(rule, Questionnaire):
         return f"{rule.if_no} or {rule.if_yes} (chosen by a short questionnaire)"
     if isinstance(rule, TimeInGroup):
-        return f"{rule.years} Years Active, Upgrade" if rule.years else f"{rule.days} Days Active, Upgrade"
+        words = " ".join(w if w == "and" else w.capitalize() for w in rule.period.describe().split())
+        return f"{words} Active, Upgrade"
     joiner = " or " if isinstance(rule, AnyOf) else " and "
     return joiner.join(label_of(r) for r in rule.rules)
-
-
-def _window(days: int) -> str:
-    if days % 365 == 0:
-        years = days // 365
-        return "the last year" if years == 1 else f"the last {years} years"
-    return f"the last {days} days"
 
 
 def check(rule, facts: Facts, classification: str, on: date, anchors: dict[str, date | None],
@@ -58,7 +57,7 @@ def check(rule, facts: Facts, classification: str, on: date, anchors: dict[str, 
     if isinstance(rule, WorkDays):
         return _work_days(rule, facts, classification, on, cache)
     if isinstance(rule, Course):
-        return _course(rule.code, rule.satisfied_by, rule.refresher_days, rule, facts, on, anchors)
+        return _course(rule.code, rule.satisfied_by, rule, facts, on, anchors)
     if isinstance(rule, Document):
         return _document(rule, facts, on, cache)
     if isinstance(rule, Questionnaire):
@@ -69,28 +68,40 @@ def check(rule, facts: Facts, classification: str, on: date, anchors: dict[str, 
 
 
 def _qualifying_days(rule: WorkDays, facts: Facts, classification: str, cache: dict):
-    key = ("work_days", classification, rule.also_counts, rule.union_only, rule.window_days)
+    """(dates, counts_from, latest counts_from, changes): each qualifying date once, sorted, with
+    the first day it counts (its verification, if later than the day worked)."""
+    key = ("work_days", classification, rule.also_counts, rule.union_only, rule.window)
     if key not in cache:
         counted_in = {classification, *rule.also_counts}
-        counted = sorted({d.on for d in facts.work_days if d.verified and d.classification in counted_in
-                          and (d.union or not rule.union_only)})
-        every_day = sorted({d.on for d in facts.work_days if d.classification in counted_in})
-        changes = tuple(sorted({*every_day, *(d + timedelta(days=rule.window_days) for d in every_day)}))
-        cache[key] = (counted, changes)
+        first_counted: dict[date, date] = {}
+        for d in facts.work_days:
+            if d.verified and d.classification in counted_in and (d.union or not rule.union_only):
+                first_counted[d.on] = min(first_counted.get(d.on, date.max), d.counts_from)
+        dates = sorted(first_counted)
+        froms = [first_counted[d] for d in dates]
+        changes = tuple(sorted({*dates, *froms, *(rule.window.add_to(d) for d in dates)}))
+        cache[key] = (dates, froms, max(froms, default=date.min), changes)
     return cache[key]
 
 
 def _work_days(rule: WorkDays, facts: Facts, classification: str, on: date, cache: dict) -> Check:
-    counted, changes = _qualifying_days(rule, facts, classification, cache)
-    upto = bisect_right(counted, on)
-    have = upto - bisect_right(counted, on - timedelta(days=rule.window_days))
-    numbers = {"have": have, "need": rule.days, "window_days": rule.window_days}
-    window = _window(rule.window_days)
-    if have >= rule.days:
+    dates, froms, latest_from, changes = _qualifying_days(rule, facts, classification, cache)
+    start = rule.window.window_start(on)
+    low, high = bisect_left(dates, start), bisect_right(dates, on)
+    if latest_from <= on:  # every day known by now: a count of the slice
+        have = high - low
+        nth = dates[high - rule.days] if have >= rule.days else None
+    else:                  # some verified only later: those do not count yet
+        known = [dates[i] for i in range(low, high) if froms[i] <= on]
+        have = len(known)
+        nth = known[-rule.days] if have >= rule.days else None
+    numbers = {"have": have, "need": rule.days, "window_days": (on - start).days + 1,
+               "window": rule.window.describe()}
+    window = rule.window.as_window()
+    if nth is not None:
         # the Nth most recent day leaves the window first: that is when the count drops below N
-        last = counted[upto - rule.days] + timedelta(days=rule.window_days - 1)
-        return Check(True, f"{have} of {rule.days} days in {window}", until=last, numbers=numbers,
-                     changes_on=changes)
+        return Check(True, f"{have} of {rule.days} days in {window}", until=rule.window.add_to(nth) - DAY,
+                     numbers=numbers, changes_on=changes)
     short = rule.days - have
     return Check(False, f"{have} of {rule.days} days in {window}; {short} more needed",
                  next_step=f"Work {short} more verified day{'s' if short != 1 else ''} in this "
@@ -98,44 +109,58 @@ def _work_days(rule: WorkDays, facts: Facts, classification: str, on: date, cach
                  numbers=numbers, changes_on=changes)
 
 
-def _course(code: str, satisfied_by: tuple[str, ...], refresher_days: int | None, rule, facts: Facts,
-            on: date, anchors: dict[str, date | None]) -> Check:
-    codes = {code, *satisfied_by}
-    taken = sorted((c for c in facts.completions if c.course in codes and c.on <= on), key=lambda c: c.on)
-    changes = {c.on for c in facts.completions if c.course in codes}
+def valid_through(completion: Completion, refresher: Period | None) -> date | None:
+    """The last day a completion counts: its own expiry or the refresher's, whichever is first."""
+    ends = [completion.expires_on] if completion.expires_on else []
+    if refresher is not None:
+        ends.append(refresher.add_to(completion.on) - DAY)
+    return min(ends, default=None)
+
+
+def _course_changes(codes: set[str], refresher: Period | None, facts: Facts) -> set[date]:
+    changes: set[date] = set()
     for c in facts.completions:
         if c.course in codes:
-            changes.update(d + timedelta(days=1) for d in _valid_through(c, refresher_days) if d)
+            changes.add(c.on)
+            end = valid_through(c, refresher)
+            if end:
+                changes.add(end + DAY)
+    return changes
+
+
+def _course(code: str, satisfied_by: tuple[str, ...], rule, facts: Facts, on: date,
+            anchors: dict[str, date | None], extra_changes: set[date] = frozenset()) -> Check:
+    codes = {code, *satisfied_by}
+    refresher = rule.refresher
+    changes = _course_changes(codes, refresher, facts) | set(extra_changes)
     deadline = _deadline(rule, anchors)
     if deadline:
-        changes.add(deadline + timedelta(days=1))
+        changes.add(deadline + DAY)
+    changes_on = tuple(sorted(changes))
+    taken = [(c, valid_through(c, refresher)) for c in facts.completions if c.course in codes and c.on <= on]
+    valid = [(c, end) for c, end in taken if end is None or on <= end]
+    if valid:
+        # the completion that keeps the requirement met longest, as for documents
+        best, end = max(valid, key=lambda ce: (ce[1] or date.max, ce[0].on))
+        detail = f"Completed {best.course} on {best.on:%m/%d/%Y}"
+        if end:
+            detail += f"; valid through {end:%m/%d/%Y}"
+        return Check(True, detail, until=end, changes_on=changes_on)
+    lapsed = None
     if taken:
-        latest = taken[-1]
-        valid_through = min((d for d in _valid_through(latest, refresher_days) if d), default=None)
-        if valid_through is None or on <= valid_through:
-            detail = f"Completed {latest.course} on {latest.on:%m/%d/%Y}"
-            if valid_through:
-                detail += f"; valid through {valid_through:%m/%d/%Y}"
-            return Check(True, detail, until=valid_through, changes_on=tuple(sorted(changes)))
-        lapsed = f"{latest.course} lapsed on {valid_through + timedelta(days=1):%m/%d/%Y}"
-    else:
-        lapsed = None
+        last_end = max(end for _, end in taken)
+        lapsed_course = max((c for c, end in taken if end == last_end), key=lambda c: c.on)
+        lapsed = f"{lapsed_course.course} lapsed on {last_end + DAY:%m/%d/%Y}"
     step = f"Enroll in {code} and complete it."
     if deadline and on <= deadline:
         return Check(False, lapsed or f"Due by {deadline:%m/%d/%Y}", until=deadline, pending=True,
-                     next_step=step, changes_on=tuple(sorted(changes)))
-    return Check(False, lapsed or "Not completed yet", until=deadline, next_step=step,
-                 changes_on=tuple(sorted(changes)))
-
-
-def _valid_through(completion, refresher_days: int | None) -> tuple[date | None, date | None]:
-    refresher = completion.on + timedelta(days=refresher_days - 1) if refresher_days else None
-    return completion.expires_on, refresher
+                     next_step=step, changes_on=changes_on)
+    return Check(False, lapsed or "Not completed yet", until=deadline, next_step=step, changes_on=changes_on)
 
 
 def _deadline(rule, anchors: dict[str, date | None]) -> date | None:
-    if getattr(rule, "due_days_after", None) and anchors.get(rule.anchor):
-        return anchors[rule.anchor] + timedelta(days=rule.due_days_after)
+    if getattr(rule, "due_after", None) and anchors.get(rule.anchor):
+        return rule.due_after.add_to(anchors[rule.anchor])
     return None
 
 
@@ -144,16 +169,17 @@ def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
     if key not in cache:
         mine = [d for d in facts.documents if d.type == rule.type]
         cache[key] = (mine, tuple(sorted({d.approved_on for d in mine}
-                                         | {d.expires_on + timedelta(days=1) for d in mine if d.expires_on})))
+                                         | {d.expires_on + DAY for d in mine if d.expires_on})))
     mine, changes = cache[key]
-    valid = [d for d in mine if d.approved_on <= on and (d.expires_on is None or on <= d.expires_on)]
+    known = [d for d in mine if d.approved_on <= on]
+    valid = [d for d in known if d.expires_on is None or on <= d.expires_on]
     if valid:
         best = max(valid, key=lambda d: d.expires_on or date.max)
         if best.expires_on is None:
             return Check(True, "Approved", changes_on=changes)
         return Check(True, f"Approved; expires {best.expires_on:%m/%d/%Y}", until=best.expires_on,
                      changes_on=changes)
-    expired = [d for d in mine if d.expires_on and d.expires_on < on]
+    expired = [d for d in known if d.expires_on and d.expires_on < on]
     detail = (f"Expired on {max(d.expires_on for d in expired):%m/%d/%Y}" if expired
               else "Not on file")
     return Check(False, detail, next_step="Upload it under Required Documents; staff will review it.",
@@ -161,13 +187,18 @@ def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
 
 
 def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors) -> Check:
-    answer = facts.answers.get(rule.question)
+    # a changed answer changes the course from the day it was given, never before
+    answered = {a.on for a in facts.answers if a.question == rule.question and a.on}
+    answer = facts.answer_on(rule.question, on)
     if answer is None:
-        return Check(False, "Questionnaire not answered",
+        changes = answered | _course_changes({rule.if_yes, rule.if_no}, rule.refresher, facts)
+        return Check(False, "Questionnaire not answered", changes_on=tuple(sorted(changes)),
                      next_step="Answer the short questionnaire when you enroll; it picks your course.")
+    other = rule.if_no if answer else rule.if_yes
+    extra = answered | _course_changes({other}, rule.refresher, facts)
     # the longer course covers the shorter one: a supervisor course always counts
     code, also = (rule.if_yes, ()) if answer else (rule.if_no, (rule.if_yes,))
-    return _course(code, also, rule.refresher_days, rule, facts, on, anchors)
+    return _course(code, also, rule, facts, on, anchors, extra)
 
 
 def _combined(rule, facts: Facts, classification: str, on: date, anchors, cache: dict) -> Check:

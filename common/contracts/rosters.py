@@ -363,3 +363,34 @@ class SearchResult(BaseModel):
     page: int
     page_size: int
     pages: int
+
+
+# --- staff suspensions and withdrawals (time off the roster) -------------------------------------
+
+class ImposeSuspensionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    person_id: uuid.UUID
+    classification_code: str = Field(min_length=1, max_length=40)
+    kind: Literal["suspension", "withdrawal"] = "suspension"
+    starts_on: date | None = None   # the first day off the roster; today if not given
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class LiftSuspensionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lifted_on: date | None = None   # the first day back on the roster; today if not given
+
+
+class SuspensionOut(BaseModel):
+    suspension_id: uuid.UUID
+    person_id: uuid.UUID
+    classification_code: str
+    kind: str
+    starts_on: date
+    ends_on: date | None          # the last day off the roster; null while in force
+    reason: str
+    record_status: str            # the record's status afterwards, as of today
+
+
+class SuspensionsOut(BaseModel):
+    suspensions: list[SuspensionOut]

@@ -154,6 +154,8 @@ def fake_rpc() -> FakeRpc:
         rpc.answer(service, "list_audit", lambda filters, service=service: [
             e for e in audit_entries() if e["service"] == service])
     rpc.answer("rosters", "my_classifications", lambda person_id, as_of=None: MINE)
+    rpc.answer("rosters", "list_suspensions", lambda person_id, actor: {"suspensions": []})
+    rpc.answer("accounts", "name_accounts", lambda ids, viewer: {})
     rpc.answer("rosters", "my_classification", lambda person_id, code, as_of=None: next(
         r for r in MINE["records"] + MINE["pending"] if r["classification_code"] == code))
     rpc.answer("rosters", "list_classifications", catalog())

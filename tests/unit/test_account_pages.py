@@ -520,6 +520,7 @@ def test_a_persons_staff_page_shows_each_classification_with_status_placement_an
     fake_rpc.answer("accounts", "get_person", PERSON)
     fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [GRIP_RECORD],
                                                       "pending": [], "closed": []})
+    fake_rpc.answer("rosters", "list_suspensions", {"suspensions": []})
 
     response = client.get(f"/staff/people/{OTHER_PERSON}")
 
@@ -527,7 +528,8 @@ def test_a_persons_staff_page_shows_each_classification_with_status_placement_an
     assert ("rosters", "my_classifications", (OTHER_PERSON,)) in fake_rpc.calls
     [card] = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in
               re.findall(r'data-testid="staff-classification">(.*?)</li>', response.get_data(as_text=True), re.S)]
-    assert card == "IATSE, Local #80 (Grip) ✓ Compliant On the roster since 05/30/2023 31 of 30 days"
+    assert card.startswith("IATSE, Local #80 (Grip) ✓ Compliant On the roster since 05/30/2023 31 of 30 days")
+    assert "Suspend or withdraw from this roster" in card
     assert "Date of birth 01/02/1980" in main_text(response)
 
 
@@ -536,6 +538,7 @@ def test_a_persons_staff_page_still_shows_when_rosters_cannot_answer(client, fak
     log_in_as(client, fake_rpc, staff_principal())
     fake_rpc.answer("accounts", "get_person", PERSON)
     fake_rpc.answer("rosters", "my_classifications", ServiceUnavailable("The rosters service did not answer."))
+    fake_rpc.answer("rosters", "list_suspensions", {"suspensions": []})
 
     response = client.get(f"/staff/people/{OTHER_PERSON}")
 
@@ -573,3 +576,60 @@ def test_staff_search_results_leave_out_columns_accounts_did_not_answer(client, 
 
     assert "Portal account" not in page and "<th scope=\"col\">Locals" not in page
     assert f'<a href="/staff/people/{OTHER_PERSON}">Dolly, Robin</a>' in page
+
+
+def suspension(**overrides):
+    return {"suspension_id": str(uuid.uuid4()), "person_id": OTHER_PERSON, "classification_code": "80-GRIP",
+            "kind": "suspension", "starts_on": "2024-03-01", "ends_on": None, "reason": "Unsafe conduct on set",
+            "record_status": "not_compliant", **overrides}
+
+
+def test_staff_take_a_member_off_a_roster_from_their_page_with_a_reason(client, fake_rpc):
+    staff = staff_principal()
+    log_in_as(client, fake_rpc, staff)
+    done = suspension()
+    fake_rpc.answer("rosters", "impose_suspension", lambda payload, actor: done)
+
+    response = client.post(f"/staff/people/{OTHER_PERSON}/suspensions",
+                           data={"classification_code": "80-GRIP", "kind": "suspension",
+                                 "reason": "Unsafe conduct on set", "starts_on": "2024-03-01"})
+
+    assert response.status_code == 302 and response.headers["Location"] == f"/staff/people/{OTHER_PERSON}"
+    _, _, (payload, actor) = next(c for c in fake_rpc.calls if c[1] == "impose_suspension")
+    assert payload == {"person_id": OTHER_PERSON, "classification_code": "80-GRIP", "kind": "suspension",
+                       "starts_on": "2024-03-01", "reason": "Unsafe conduct on set"}
+    assert actor["account_id"] == staff["account_id"]
+    with client.session_transaction() as session:
+        assert ("success", "Done: they are suspended from the 80-GRIP roster from 03/01/2024, and were told why.") \
+            in session["_flashes"]
+
+
+def test_a_suspension_without_a_reason_is_refused_before_anything_changes(client, fake_rpc):
+    log_in_as(client, fake_rpc, staff_principal())
+
+    client.post(f"/staff/people/{OTHER_PERSON}/suspensions", data={"classification_code": "80-GRIP", "reason": " "})
+
+    assert not any(method == "impose_suspension" for _, method, _ in fake_rpc.calls)
+    with client.session_transaction() as session:
+        assert session["_flashes"][0][0] == "error"
+
+
+def test_an_open_suspension_shows_on_the_persons_page_with_a_way_to_lift_it(client, fake_rpc):
+    log_in_as(client, fake_rpc, staff_principal())
+    fake_rpc.answer("accounts", "get_person", PERSON)
+    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "pending": [], "closed": [],
+                                                      "records": [{**GRIP_RECORD, "status": "not_compliant",
+                                                                   "label": "Not Compliant"}]})
+    open_one = suspension()
+    fake_rpc.answer("rosters", "list_suspensions", {"suspensions": [open_one]})
+    fake_rpc.answer("rosters", "lift_suspension", lambda sid, payload, actor: {**open_one, "ends_on": "2024-03-09"})
+
+    page = client.get(f"/staff/people/{OTHER_PERSON}").get_data(as_text=True)
+    lifted = client.post(f"/staff/people/{OTHER_PERSON}/suspensions/{open_one['suspension_id']}/lift",
+                         data={"lifted_on": "2024-03-10"})
+
+    assert "Suspended from this roster since 03/01/2024: Unsafe conduct on set" in " ".join(page.split())
+    assert f"/suspensions/{open_one['suspension_id']}/lift" in page
+    assert lifted.status_code == 302
+    _, _, (suspension_id, payload, _actor) = next(c for c in fake_rpc.calls if c[1] == "lift_suspension")
+    assert suspension_id == open_one["suspension_id"] and payload == {"lifted_on": "2024-03-10"}

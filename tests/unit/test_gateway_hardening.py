@@ -159,3 +159,40 @@ def test_the_audit_api_names_who_did_each_thing(client, fake_rpc):
     assert named["actor_name"] == "Rita Reviewer" and named["actor_email"] == "rita@example.com"
     _, _, (ids, viewer) = next(c for c in fake_rpc.calls if c[1] == "name_accounts")
     assert ids == [actor_id] and viewer["account_id"] == staff["account_id"]
+
+
+def test_staff_suspend_and_reinstate_through_the_api(client, fake_rpc):
+    staff = logged_in(client, fake_rpc, "staff_reviewer")
+    person_id, suspension_id = str(uuid.uuid4()), str(uuid.uuid4())
+    out = {"suspension_id": suspension_id, "person_id": person_id, "classification_code": "80-GRIP",
+           "kind": "withdrawal", "starts_on": "2026-01-05", "ends_on": None, "reason": "Asked to leave",
+           "record_status": "not_compliant"}
+    fake_rpc.answer("rosters", "impose_suspension", lambda payload, actor: out)
+    fake_rpc.answer("rosters", "lift_suspension", lambda sid, payload, actor: {**out, "ends_on": "2026-02-01"})
+    fake_rpc.answer("rosters", "list_suspensions", lambda pid, actor: {"suspensions": [out]})
+    auth = {"Authorization": "Bearer t"}
+
+    imposed = client.post("/api/v1/staff/suspensions", headers=auth, json={
+        "person_id": person_id, "classification_code": "80-GRIP", "kind": "withdrawal",
+        "reason": "Asked to leave", "starts_on": "2026-01-05"})
+    lifted = client.post(f"/api/v1/staff/suspensions/{suspension_id}/lift", headers=auth)
+    listed = client.get(f"/api/v1/staff/people/{person_id}/suspensions", headers=auth)
+    no_reason = client.post("/api/v1/staff/suspensions", headers=auth,
+                            json={"person_id": person_id, "classification_code": "80-GRIP"})
+
+    assert imposed.status_code == 201 and imposed.get_json()["kind"] == "withdrawal"
+    assert lifted.status_code == 200 and lifted.get_json()["ends_on"] == "2026-02-01"
+    assert listed.get_json()["suspensions"][0]["suspension_id"] == suspension_id
+    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["details"]["fields"]
+    _, _, (_payload, actor) = next(c for c in fake_rpc.calls if c[1] == "impose_suspension")
+    assert actor["account_id"] == staff["account_id"]
+
+
+def test_only_staff_may_suspend(client, fake_rpc):
+    logged_in(client, fake_rpc, "industry_professional")
+
+    response = client.post("/api/v1/staff/suspensions", headers={"Authorization": "Bearer t"},
+                           json={"person_id": str(uuid.uuid4()), "classification_code": "80-GRIP", "reason": "x"})
+
+    assert response.status_code == 403
+    assert not any(method == "impose_suspension" for _, method, _ in fake_rpc.calls)

@@ -192,3 +192,22 @@ def test_only_staff_suspend_and_a_suspension_is_lifted_once(rosters):
     service.lift_suspension(imposed["suspension_id"], None, STAFF)
     with pytest.raises(Conflict):
         service.lift_suspension(imposed["suspension_id"], None, STAFF)
+
+
+def test_staff_see_a_persons_suspensions_newest_first_with_the_records_status(rosters):
+    from common.errors import Forbidden
+
+    service, session, _ = rosters
+    person = placed_grip(service, session, TODAY - timedelta(days=100))
+    payload = {"person_id": str(person["person_id"]), "classification_code": "80-GRIP", "reason": "First"}
+    first = service.impose_suspension({**payload, "starts_on": (TODAY - timedelta(days=20)).isoformat()}, STAFF)
+    service.lift_suspension(first["suspension_id"], {"lifted_on": (TODAY - timedelta(days=10)).isoformat()}, STAFF)
+    second = service.impose_suspension({**payload, "reason": "Second"}, STAFF)
+
+    listed = service.list_suspensions(str(person["person_id"]), STAFF)["suspensions"]
+
+    assert [s["suspension_id"] for s in listed] == [second["suspension_id"], first["suspension_id"]]
+    assert listed[0]["ends_on"] is None and listed[1]["ends_on"] == (TODAY - timedelta(days=11)).isoformat()
+    assert {s["record_status"] for s in listed} == {"not_compliant"}
+    with pytest.raises(Forbidden):
+        service.list_suspensions(str(person["person_id"]), IP)

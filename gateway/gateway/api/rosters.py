@@ -14,7 +14,8 @@ from gateway.auth import actor, own_person_id, person_facts, require_api
 from common.contracts.rosters import (ApplyIn, ClassificationsOut, MyClassificationsOut,
                              PayrollBatchIn, PayrollReportOut, RecordOut, RecordWorkDaysIn, ReviewWorkDayIn,
                              SubmitWorkDaysIn, SweepIn, SweepOut, WorkDayOut, WorkDaysSubmittedOut,
-                             WorkExperienceOut, check_batch_size)
+                             WorkExperienceOut, check_batch_size, ImposeSuspensionIn, LiftSuspensionIn,
+                             SuspensionOut, SuspensionsOut)
 
 from common.authz import STAFF  # noqa: E402
 AS_OF = {"name": "as_of", "in": "query", "required": False,
@@ -160,3 +161,31 @@ def run_sweep(principal):
 @require_api(*STAFF)
 def person_classifications(principal, person_id: uuid.UUID):
     return jsonify(rpc("my_classifications", str(person_id), as_of_arg()))
+
+
+# --- staff take someone off a roster, and put them back ------------------------------------------
+
+@api_route(api, "/staff/people/<uuid:person_id>/suspensions", "GET", "A person's suspensions and "
+           "withdrawals, newest first", "staff", response=SuspensionsOut, errors=(401, 403), auth="bearer")
+@require_api(*STAFF)
+def list_suspensions(principal, person_id: uuid.UUID):
+    return jsonify(rpc("list_suspensions", str(person_id), actor(principal)))
+
+
+@api_route(api, "/staff/suspensions", "POST", "Suspend or withdraw a person from one classification's "
+           "roster from a day (today by default): Not Compliant, and the days off the roster do not "
+           "count toward advancement in grouping", "staff", request=ImposeSuspensionIn,
+           response=SuspensionOut, status=201, errors=(401, 403, 404, 409, 422), auth="bearer")
+@require_api(*STAFF)
+def impose_suspension(principal):
+    data = parse_body(ImposeSuspensionIn)
+    return created(rpc("impose_suspension", data.model_dump(mode="json"), actor(principal)))
+
+
+@api_route(api, "/staff/suspensions/<uuid:suspension_id>/lift", "POST", "Put the person back on the "
+           "roster from a day (today by default)", "staff", request=LiftSuspensionIn,
+           response=SuspensionOut, errors=(401, 403, 404, 409, 422), auth="bearer")
+@require_api(*STAFF)
+def lift_suspension(principal, suspension_id: uuid.UUID):
+    data = parse_body(LiftSuspensionIn) if request.get_data() else LiftSuspensionIn()
+    return jsonify(rpc("lift_suspension", str(suspension_id), data.model_dump(mode="json"), actor(principal)))

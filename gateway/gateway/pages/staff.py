@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from common.clock import hub_timezone
 from common.contracts.accounts import CreatePersonIn
+from common.contracts.rosters import ImposeSuspensionIn, LiftSuspensionIn
 from common.errors import Conflict, HubError, NotFound, ValidationFailed
 from gateway.api.admin import audit_entries, audit_filters
 from gateway.auth import actor, require_page, staff_self, viewer
@@ -62,12 +63,54 @@ def search(principal):
 def person(principal, person_id: uuid.UUID):
     found = _accounts("get_person", str(person_id), _viewer(principal))
     # the records as the person sees them on their dashboard; the page still shows without them
-    mine, rosters_error = None, None
+    mine, suspensions, rosters_error = None, [], None
     try:
         mine = current_app.rpc.call("rosters", "my_classifications", str(person_id))
+        suspensions = current_app.rpc.call("rosters", "list_suspensions", str(person_id),
+                                           actor(staff_self(principal)))["suspensions"]
     except HubError as exc:
         rosters_error = exc.message
-    return render_template("staff/person.html", person=found, mine=mine, rosters_error=rosters_error)
+    return render_template("staff/person.html", person=found, mine=mine, suspensions=suspensions,
+                           rosters_error=rosters_error)
+
+
+@staff.post("/people/<uuid:person_id>/suspensions")
+@require_page(*STAFF)
+def impose_suspension(principal, person_id: uuid.UUID):
+    values = {"person_id": str(person_id), **{k: request.form.get(k, "").strip() or None
+                                               for k in ("classification_code", "kind", "reason", "starts_on")}}
+    data, errors = validate_form(ImposeSuspensionIn, {k: v for k, v in values.items() if v is not None})
+    if data is None:
+        flash(" ".join(errors.values()), "error")
+        return redirect(url_for("staff.person", person_id=person_id))
+    try:
+        done = current_app.rpc.call("rosters", "impose_suspension", data.model_dump(mode="json"),
+                                    actor(staff_self(principal)))
+    except (Conflict, NotFound, ValidationFailed) as exc:
+        flash(exc.message, "error")
+    else:
+        what = "withdrawn from" if done["kind"] == "withdrawal" else "suspended from"
+        flash(f"Done: they are {what} the {done['classification_code']} roster from "
+              f"{usdate(done['starts_on'])}, and were told why.", "success")
+    return redirect(url_for("staff.person", person_id=person_id))
+
+
+@staff.post("/people/<uuid:person_id>/suspensions/<uuid:suspension_id>/lift")
+@require_page(*STAFF)
+def lift_suspension(principal, person_id: uuid.UUID, suspension_id: uuid.UUID):
+    lifted_on = request.form.get("lifted_on", "").strip()
+    data, errors = validate_form(LiftSuspensionIn, {"lifted_on": lifted_on} if lifted_on else {})
+    if data is None:
+        flash(" ".join(errors.values()), "error")
+        return redirect(url_for("staff.person", person_id=person_id))
+    try:
+        done = current_app.rpc.call("rosters", "lift_suspension", str(suspension_id),
+                                    data.model_dump(mode="json"), actor(staff_self(principal)))
+    except (Conflict, NotFound, ValidationFailed) as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Done: they are back on the {done['classification_code']} roster.", "success")
+    return redirect(url_for("staff.person", person_id=person_id))
 
 
 @staff.post("/people/<uuid:person_id>/invitation")

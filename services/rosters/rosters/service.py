@@ -20,6 +20,7 @@ from common.events.training import CompletionExpired, CourseCompleted, Enrolled
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
+from common.contracts.rosters import SuspensionsOut
 from common.publisher import EventPublisher
 from common.secrets import RequiredSecrets
 from rosters import applications, facts_events, payroll, suspensions, sweep, views, work
@@ -31,7 +32,7 @@ from rosters.search_rpcs import SearchRpcs
 
 log = logging.getLogger(__name__)
 
-STAFF = ("staff_reviewer", "staff_admin")
+from common.authz import STAFF  # noqa: E402
 
 
 def _as_of(value) -> date:
@@ -109,6 +110,12 @@ class RostersService(StandardRpcs, SearchRpcs):
         self._publish_all(events)
         self.db.commit()
         return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_suspensions(self, person_id: str, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        found = suspensions.list_for_person(self.db, parse_id(person_id, "person"))
+        return SuspensionsOut(suspensions=found).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def lift_suspension(self, suspension_id: str, payload: dict | None, actor: dict) -> dict:

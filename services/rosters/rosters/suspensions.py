@@ -7,44 +7,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from common import audit
 from common.audit import as_actor
+from common.contracts.rosters import ImposeSuspensionIn, LiftSuspensionIn, SuspensionOut
 from common.errors import Conflict, NotFound, ValidationFailed
 from common.events import Event
 from rosters.clock import now
 from rosters.models import ClassificationRecord, Suspension
 from rosters.records import Reevaluation
-
-
-class ImposeSuspensionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    person_id: uuid.UUID
-    classification_code: str = Field(min_length=1, max_length=40)
-    kind: Literal["suspension", "withdrawal"] = "suspension"
-    starts_on: date | None = None   # the first day off the roster; today if not given
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class LiftSuspensionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    lifted_on: date | None = None   # the first day back on the roster; today if not given
-
-
-class SuspensionOut(BaseModel):
-    suspension_id: uuid.UUID
-    person_id: uuid.UUID
-    classification_code: str
-    kind: str
-    starts_on: date
-    ends_on: date | None          # the last day off the roster; null while in force
-    reason: str
-    record_status: str            # the record's status afterwards, as of today
 
 
 def _out(row: Suspension, status: str) -> SuspensionOut:
@@ -108,3 +82,12 @@ def lift(session: Session, catalog, suspension_id: uuid.UUID, data: LiftSuspensi
                  suspension_id=row.id)
     events = _reevaluate(session, catalog, record, today, actor) if record is not None else []
     return _out(row, record.status if record else "closed"), events
+
+
+def list_for_person(session: Session, person_id: uuid.UUID) -> list[SuspensionOut]:
+    """Every suspension and withdrawal of a person, newest first, with each record's status."""
+    rows = session.scalars(sa.select(Suspension).where(Suspension.person_id == person_id)
+                           .order_by(Suspension.starts_on.desc(), Suspension.created_at.desc())).all()
+    statuses = dict(session.execute(sa.select(ClassificationRecord.classification_code, ClassificationRecord.status)
+                                    .where(ClassificationRecord.person_id == person_id)).all())
+    return [_out(row, statuses.get(row.classification_code, "closed")) for row in rows]

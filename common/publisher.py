@@ -23,6 +23,7 @@ from nameko.amqp.publish import Publisher, UndeliverableMessage
 from common import config as hub_config
 from common.background import PollingLoop
 from common.db import Database
+from common.dependencies import sibling
 from common.events import Event, event_class
 from common.topology import SUBSCRIPTIONS, declare_topology, event_exchange
 
@@ -143,7 +144,7 @@ class EventPublisher(PollingLoop):
 
     def setup(self):
         super().setup()
-        self.database = next(dep for dep in self.container.dependencies if isinstance(dep, Database))
+        self.database = sibling(self.container, Database)
         self.amqp_uri = hub_config.amqp_uri(self.container.config)
         self.retention_days = retention_days(self.container.config)
         self._next_prune = float("-inf")

@@ -64,8 +64,9 @@ class Bootstrap(DependencyProvider):
 
     def start(self):
         from common.db import Database
+        from common.dependencies import sibling
 
-        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        database = sibling(self.container, Database)
         config = self.container.config
         bootstrap(database.session_factory, hub_config.setting("HUB_ADMIN_EMAIL", None, config),
                   hub_config.setting("HUB_ADMIN_PASSWORD", None, config),

@@ -77,8 +77,9 @@ class Rulebook(DependencyProvider):
         if not self.sync:
             return
         from common.db import Database
+        from common.dependencies import sibling
 
-        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        database = sibling(self.container, Database)
         sync_shipped_catalog(database.session_factory)
 
     def get_dependency(self, worker_ctx) -> CatalogCache:

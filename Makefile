@@ -3,20 +3,26 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+INSTALL_LOG := $(VENV)/install.log
 
 .PHONY: install run test test-fast bench compose-check clean
 
 install: $(STAMP)
 
+# Quiet unless it fails: pip's output goes to $(INSTALL_LOG), printed only if a step fails.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (found %s)" % sys.version.split()[0]'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	@echo "Installing the Hub into $(VENV) (log: $(INSTALL_LOG)) ..."
+	@mkdir -p $(VENV)
+	@{ $(PYTHON) -m venv $(VENV) \
+	   && $(BIN)/pip install --upgrade pip \
+	   && $(BIN)/pip install -e '.[test]'; } > $(INSTALL_LOG) 2>&1 \
+	 || { cat $(INSTALL_LOG); echo "Installing failed (the output above is in $(INSTALL_LOG))."; exit 1; }
 	@# The Flask package lives in gateway/gateway; a .pth puts its parent on sys.path ahead of
 	@# the bare gateway/ folder, which Python would otherwise import as a namespace package.
-	$(BIN)/python -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "industry_hub_gateway.pth").write_text(str(pathlib.Path("gateway").resolve()) + "\n")'
-	touch $(STAMP)
+	@$(BIN)/python -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "industry_hub_gateway.pth").write_text(str(pathlib.Path("gateway").resolve()) + "\n")'
+	@touch $(STAMP)
+	@echo "Installed."
 
 run: install
 	$(BIN)/python -m hubstack.run

@@ -68,3 +68,54 @@ def smtp_settings(config: Mapping | None = None) -> dict | None:
 
 def mail_from(config: Mapping | None = None) -> str:
     return setting("HUB_MAIL_FROM", "Contract Services <no-reply@thehub.local>", config)
+
+
+# --- TLS to RabbitMQ ---------------------------------------------------------------------------
+# `AMQP_URI=amqps://...` turns TLS on; the broker's certificate is always verified, against
+# HUB_AMQP_CA_FILE (a private CA) or else the system's trusted roots. HUB_AMQP_CERT_FILE and
+# HUB_AMQP_KEY_FILE add a client certificate for brokers that ask for one.
+
+def amqp_ssl(config: Mapping | None = None) -> dict | None:
+    """kombu/py-amqp `ssl` options for the configured broker, or None for plain amqp://.
+
+    A nameko config that already carries `AMQP_SSL` wins. The dict is new on every call because
+    kombu writes the server host name into it when it connects."""
+    if config is not None and config.get("AMQP_SSL"):
+        return dict(config["AMQP_SSL"])
+    if not amqp_uri(config).lower().startswith("amqps://"):
+        return None
+    import ssl
+
+    options = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": None}  # None: the URI's host
+    ca_file = setting("HUB_AMQP_CA_FILE", None, config)
+    if ca_file:
+        options["ca_certs"] = ca_file
+    cert_file = setting("HUB_AMQP_CERT_FILE", None, config)
+    if cert_file:
+        options["certfile"] = cert_file
+        options["keyfile"] = setting("HUB_AMQP_KEY_FILE", None, config)
+    for name in ("ca_certs", "certfile", "keyfile"):
+        if options.get(name) and not Path(options[name]).is_file():
+            raise ValueError(f"{name} file {options[name]!r} (HUB_AMQP_*_FILE) does not exist")
+    return options
+
+
+def nameko_config(config: Mapping | None = None) -> dict:
+    """The broker part of a nameko config: AMQP_URI, plus AMQP_SSL when the URI is amqps://."""
+    result = {"AMQP_URI": amqp_uri(config)}
+    ssl_options = amqp_ssl(config)
+    if ssl_options:
+        result["AMQP_SSL"] = ssl_options
+    return result
+
+
+def public_url(config: Mapping | None = None) -> str:
+    """Where people reach the Hub, for links in e-mails: `HUB_PUBLIC_URL`, else the gateway's own
+    `HUB_HOST`/`HUB_PORT` (so a Hub moved to port 9090 does not mail links to 8080)."""
+    explicit = setting("HUB_PUBLIC_URL", None, config)
+    if explicit:
+        return explicit.rstrip("/")
+    host = setting("HUB_HOST", "127.0.0.1", config)
+    if host in ("0.0.0.0", "::"):  # listening everywhere: this machine is the best guess
+        host = "127.0.0.1"
+    return f"http://{host}:{setting('HUB_PORT', '8080', config)}"

@@ -81,6 +81,7 @@ class LinkExpired(HubError):
     http_status = 410
 
 
+@deserialize_to_instance  # a service may answer "try again in a moment" itself
 class ServiceUnavailable(HubError):
     """A part of the Hub did not answer in time."""
     code = "service_unavailable"
@@ -89,7 +90,7 @@ class ServiceUnavailable(HubError):
 
 # Entry points list these so nameko logs them as expected outcomes, not crashes.
 EXPECTED_ERRORS = (ValidationFailed, NotFound, Conflict, Unauthorized, Forbidden, TooManyRequests,
-                   LinkExpired)
+                   LinkExpired, ServiceUnavailable, BadRequest)
 
 
 def validation_failed_from(exc) -> ValidationFailed:

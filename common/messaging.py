@@ -40,7 +40,8 @@ class ReliableEventHandler(EventHandler):
         config = self.container.config
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
         self.retry_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", DEFAULT_RETRY_DELAY_MS))
-        self.publisher = Publisher(hub_config.amqp_uri(config), use_confirms=True)
+        self.publisher = Publisher(hub_config.amqp_uri(config), use_confirms=True,
+                                   ssl=hub_config.amqp_ssl(config))
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:

@@ -90,7 +90,10 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
     """Publish pending outbox rows; returns how many were sent. Safe to run in many replicas."""
     base = session_factory.kw["info"]["base"]
     outbox = base.OutboxMessage
-    publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+    # TLS options for amqps:// (HUB_AMQP_CA_FILE ...): without them kombu verifies against the
+    # system roots only, and a private broker CA is refused.
+    publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True,
+                          ssl=hub_config.amqp_ssl({**(config or {}), "AMQP_URI": amqp_uri}))
     with session_factory() as session:
         query = sa.select(outbox).where(outbox.sent_at.is_(None)).order_by(outbox.id).limit(RELAY_BATCH)
         postgres = session.get_bind().dialect.name == "postgresql"

@@ -1,9 +1,11 @@
 """Who listens to what: every event queue in the Hub, declared before anyone publishes.
 
 Plain nameko declares a handler's queue only when that handler's service starts, so an event
-published earlier is routed nowhere and silently dropped. Every service therefore declares the
-whole table below when it starts (`declare_topology`), and the outbox relay publishes with
-`mandatory` so a message that still reaches no queue is noticed.
+published earlier is routed nowhere and silently dropped. Every service therefore declares, when
+it starts (`declare_topology`), the queues of every subscription to its own events as well as
+its own, and the outbox relay publishes with `mandatory` so a message that still reaches no
+queue is noticed. What a service declares is also all its broker user may configure
+(hubstack.broker_users); tools and tests (no HUB_SERVICE in their config) declare everything.
 
 A test (tests/contracts/test_topology.py) checks this table against the handlers the service
 classes really have, so the two cannot drift apart.
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.events import get_event_exchange
+
+from common import config as hub_config
 
 
 @dataclass(frozen=True)
@@ -87,16 +91,53 @@ def queues_for(sub: Subscription, config: dict) -> list[Queue]:
     return [main, retry, parked]
 
 
+def consumed_by(service: str) -> tuple[Subscription, ...]:
+    return tuple(sub for sub in SUBSCRIPTIONS if sub.consumer == service)
+
+
+def published_to(service: str) -> tuple[Subscription, ...]:
+    """The subscriptions to `service`'s own events (their queues must exist before it publishes)."""
+    return tuple(sub for sub in SUBSCRIPTIONS if sub.source == service)
+
+
+def exchanges_of(service: str | None) -> list[str]:
+    """Event exchange sources one service declares (None, for tools and tests: all of them)."""
+    if service is None:
+        return sorted({sub.source for sub in SUBSCRIPTIONS} | _producers())
+    own = {service} & (_producers() | {sub.source for sub in SUBSCRIPTIONS})
+    return sorted(own | {sub.source for sub in consumed_by(service)})
+
+
+def queues_of(service: str | None, config: dict) -> list[Queue]:
+    """The queues one service declares, which is also all its broker user may configure
+    (hubstack.broker_users): all three queues of what it consumes, and the main queue of every
+    subscription to its own events, so nothing it publishes is dropped. None: every queue."""
+    if service is None:
+        return [queue for sub in SUBSCRIPTIONS for queue in queues_for(sub, config)]
+    queues = [queue for sub in consumed_by(service) for queue in queues_for(sub, config)]
+    queues += [queues_for(sub, config)[0] for sub in published_to(service)
+               if sub.consumer != service]
+    return queues
+
+
 def declare_topology(amqp_uri: str, config: dict | None = None) -> None:
+    """Declares the event exchanges and queues. A service started by hubstack.launch has
+    HUB_SERVICE in its config and declares only its part (its broker user may do no more)."""
     config = config or {}
-    with Connection(amqp_uri, connect_timeout=10) as connection:
+    service = config.get("HUB_SERVICE") or None
+    with connect(amqp_uri, config, connect_timeout=10) as connection:
         channel = connection.channel()
-        for source in sorted({sub.source for sub in SUBSCRIPTIONS} | _producers()):
+        for source in exchanges_of(service):
             get_event_exchange(source, config)(channel).declare()
-        for sub in SUBSCRIPTIONS:
-            for queue in queues_for(sub, config):
-                queue(channel).declare()
+        for queue in queues_of(service, config):
+            queue(channel).declare()
         channel.close()
+
+
+def connect(amqp_uri: str, config: dict | None = None, **kwargs) -> Connection:
+    """A kombu connection with TLS options when the URI is amqps:// (common.config.amqp_ssl)."""
+    ssl_options = hub_config.amqp_ssl({**(config or {}), "AMQP_URI": amqp_uri})
+    return Connection(amqp_uri, ssl=ssl_options or False, **kwargs)
 
 
 def _producers() -> set[str]:
@@ -104,9 +145,9 @@ def _producers() -> set[str]:
     return {event.source for event in all_event_types()}
 
 
-def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> bool:
+def broker_reachable(amqp_uri: str, timeout: float = 3.0, config: dict | None = None) -> bool:
     try:
-        with Connection(amqp_uri, connect_timeout=timeout) as connection:
+        with connect(amqp_uri, config, connect_timeout=timeout) as connection:
             connection.ensure_connection(max_retries=1)
         return True
     except Exception:

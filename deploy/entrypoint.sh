@@ -1,13 +1,16 @@
 #!/bin/sh
-# One image, many roles: `entrypoint.sh gateway` or `entrypoint.sh <service>`.
+# One image, many roles: `entrypoint.sh gateway`, `entrypoint.sh <service>` or
+# `entrypoint.sh broker-init` (compose's one-shot: broker TLS certificates and users).
 # `exec` makes the Hub process PID 1, so `docker stop` (SIGTERM) reaches it directly.
+# hubstack.launch checks HUB_TIMEZONE and the TLS files, then runs the gateway or
+# `nameko run` with the service's config (plus AMQP_SSL for amqps://).
 set -eu
 
 # Only silences eventlet's import-time deprecation banner.
 export EVENTLET_TESTS=1
 
 usage() {
-    echo "usage: entrypoint.sh gateway|accounts|rosters|documents|training|notifications" >&2
+    echo "usage: entrypoint.sh gateway|accounts|rosters|documents|training|notifications|broker-init" >&2
     exit 2
 }
 
@@ -16,14 +19,13 @@ usage() {
 case "$1" in
     gateway)
         export HUB_HOST="${HUB_HOST:-0.0.0.0}" HUB_PORT="${HUB_PORT:-8080}"
-        exec python -m gateway
+        exec python -m hubstack.launch gateway
         ;;
-    accounts)      class=AccountsService ;;
-    rosters)       class=RostersService ;;
-    documents)     class=DocumentsService ;;
-    training)      class=TrainingService ;;
-    notifications) class=NotificationsService ;;
-    *)             usage ;;
+    accounts|rosters|documents|training|notifications)
+        exec python -m hubstack.launch "$1" --config "/app/services/$1/config.yml"
+        ;;
+    broker-init)
+        exec python -m hubstack.broker_users init "${HUB_BROKER_DIR:-/etc/hub-broker}"
+        ;;
+    *)  usage ;;
 esac
-
-exec nameko run --config "/app/services/$1/config.yml" "$1.service:$class"

@@ -21,12 +21,25 @@ def gateway_ok() -> bool:
         return False
 
 
+def role_amqp_uri(role: str) -> str:
+    """The URI this container's process uses: its own broker user's (`<ROLE>_AMQP_URI`) if set."""
+    return os.environ.get(f"{role.upper()}_AMQP_URI") or os.environ["AMQP_URI"]
+
+
 def service_ok(service: str) -> bool:
     os.environ.setdefault("EVENTLET_TESTS", "1")
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    from common import config as hub_config
+
+    class HealthProxy(ClusterRpcProxy):
+        class ServiceContainer(ClusterRpcProxy.ServiceContainer):
+            service_name = f"{service}-health"  # reply queue rpc.reply-<service>-health-<uuid>,
+            # which the service's own broker user may declare (hubstack.broker_users)
+
     try:
-        with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=5) as rpc:
+        config = hub_config.nameko_config({"AMQP_URI": role_amqp_uri(service)})  # TLS for amqps://
+        with HealthProxy(config, timeout=5) as rpc:
             reply = getattr(rpc, service).health()
     except Exception as exc:
         print(f"{service}: {type(exc).__name__}: {exc}"[:300], file=sys.stderr)

@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from kombu import Connection
-
 from common import config as hub_config
 from common.messaging import ATTEMPTS_HEADER, ERROR_HEADER
-from common.topology import SUBSCRIPTIONS, declare_topology
+from common.topology import SUBSCRIPTIONS, connect, declare_topology
 
 
 def _names(queue: str) -> tuple[str, str]:
@@ -26,7 +24,7 @@ def _names(queue: str) -> tuple[str, str]:
 
 def counts(amqp_uri: str) -> dict[str, int]:
     result = {}
-    with Connection(amqp_uri) as connection:
+    with connect(amqp_uri) as connection:
         channel = connection.channel()
         for sub in SUBSCRIPTIONS:
             _, count, _ = channel.queue_declare(sub.parked_queue_name, passive=True)
@@ -38,7 +36,7 @@ def peek(amqp_uri: str, queue: str, limit: int = 10) -> list[dict]:
     """Read without consuming: the messages are returned to the queue afterwards."""
     _, parked = _names(queue)
     seen = []
-    with Connection(amqp_uri) as connection:
+    with connect(amqp_uri) as connection:
         channel = connection.channel()
         messages = []
         for _ in range(limit):
@@ -62,7 +60,7 @@ def replay(amqp_uri: str, queue: str) -> int:
     """Move every parked message back to its handler's queue; returns how many moved."""
     main, parked = _names(queue)
     moved = 0
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+    with connect(amqp_uri, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
         producer = connection.Producer(channel)
         while True:

@@ -1,15 +1,20 @@
-"""`make run`: the whole Hub in the foreground. Ctrl-C stops everything it started."""
+"""`make run`: the whole Hub in the foreground. Ctrl-C stops everything it started.
+
+A process that dies is restarted, as a supervisor would (hubstack.stack: at most 5 restarts in
+60 s, then the Hub stops and says which process kept failing).
+"""
 from __future__ import annotations
 
 import signal
 import sys
 import time
 
+from common import clock
 from common import config as hub_config
 from common.migrations import upgrade_to_head
 from hubstack.broker import ensure_broker
 from hubstack.demo import load_demo_data
-from hubstack.stack import Stack
+from hubstack.stack import GaveUp, Stack
 
 DEV_SECRETS = {
     "HUB_SECRET_KEY": "dev-only-secret-key-change-me",
@@ -20,7 +25,18 @@ DEV_SECRETS = {
 }
 
 
+# Set only in the processes `make run` starts: the development-default secrets above (and any
+# other development-only default a service offers) are opt-in, never on in a deployment.
+DEV_ENV = {"HUB_DEV_DEFAULTS": "1"}
+
+
 def main() -> int:
+    try:
+        clock.hub_timezone()  # a bad HUB_TIMEZONE stops here, before anything starts
+        hub_config.amqp_ssl()
+    except ValueError as exc:
+        print(f"The Hub cannot start: {exc}", file=sys.stderr)
+        return 2
     amqp_uri = hub_config.amqp_uri()
     print(f"Broker: {ensure_broker(amqp_uri)} at {amqp_uri}")
     data_dir = hub_config.data_dir()
@@ -29,17 +45,20 @@ def main() -> int:
     print(f"Databases migrated ({data_dir if not any(hub_config.setting(s.upper() + '_DB_URL') for s in hub_config.SERVICES) else 'configured URLs'})")
 
     env = {name: hub_config.setting(name, default) for name, default in DEV_SECRETS.items()}
-    stack = Stack(env=env)
+    stack = Stack(env={**env, **DEV_ENV})
     stopping = False
+    started = False
 
     def on_signal(signum, _frame):
         nonlocal stopping
         stopping = True
+        if not started:
+            raise KeyboardInterrupt  # still starting: leave through the `finally` below
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    stack.start()
     try:
+        stack.start()
         stack.wait_healthy(timeout=120)
         logins = load_demo_data(amqp_uri, env["HUB_ADMIN_EMAIL"], env["HUB_ADMIN_PASSWORD"])
         print("\n" + "=" * 72)
@@ -54,12 +73,15 @@ def main() -> int:
                 print(f"  {name} is the development default; set it for anything real")
         print("  Press Ctrl-C to stop.")
         print("=" * 72 + "\n", flush=True)
+        started = True
         while not stopping:
-            for name, process in stack.processes.items():
-                if process.poll() is not None:
-                    print(f"{name} stopped (exit code {process.returncode}); stopping the Hub")
-                    stopping = True
+            stack.supervise_once()
             time.sleep(0.5)
+    except GaveUp as exc:
+        print(f"{exc}; stopping the Hub", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
     except Exception as exc:
         print(f"The Hub could not start: {exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,9 @@
 """The whole Hub as local processes: five nameko services and the gateway.
 
 Used by `make run` (hubstack.run) and by the end-to-end and browser tests, so the tests start
-the system exactly the way a newcomer does.
+the system exactly the way a newcomer does. Each process is `python -m hubstack.launch <name>`,
+as in the containers. `supervise_once()` restarts a process that died, like a process
+supervisor would, and gives up (raises) after RESTART_LIMIT restarts within RESTART_WINDOW.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from common import config as hub_config
 from common.config import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,30 +25,108 @@ COLOURS = {"accounts": 34, "rosters": 35, "documents": 36, "training": 33, "noti
            "gateway": 37}
 
 
+RESTART_LIMIT = 5
+RESTART_WINDOW = 60.0
+
+
 def service_class(service: str) -> str:
     return f"{service}.service:{service.capitalize()}Service"
 
 
+class GaveUp(RuntimeError):
+    """A process kept dying: RESTART_LIMIT restarts within RESTART_WINDOW seconds."""
+
+
 class Stack:
-    def __init__(self, env: dict | None = None, log_dir: Path | None = None, echo: bool = True):
+    def __init__(self, env: dict | None = None, log_dir: Path | None = None, echo: bool = True,
+                 restart_limit: int = RESTART_LIMIT, restart_window: float = RESTART_WINDOW):
         self.env = {**os.environ, **(env or {})}
         self.env.setdefault("PYTHONUNBUFFERED", "1")
         self.log_dir = log_dir
         self.echo = echo
         self.processes: dict[str, subprocess.Popen] = {}
         self._pumps: list[threading.Thread] = []
+        self.restart_limit = restart_limit
+        self.restart_window = restart_window
+        self._restarts: dict[str, list[float]] = {}
+        self.notices: list[str] = []  # what the supervisor said, for tests and the log
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.env.get('HUB_PORT', '8080')}"
 
-    def start(self, names=(*SERVICES, "gateway")) -> None:
-        for name in names:
-            if name == "gateway":
-                self._spawn(name, [sys.executable, "-m", "gateway"])
-            else:
-                self._spawn(name, [sys.executable, "-m", "nameko", "run", "--config",
-                                   str(ROOT / "services" / name / "config.yml"), service_class(name)])
+    def start(self, names=(*SERVICES, "gateway"), timeout: float = 120) -> None:
+        """Starts the services and, once they answer, the gateway (which would otherwise log
+        "Unknown service" while polling services that are still starting)."""
+        services = [name for name in names if name != "gateway"]
+        for name in services:
+            self._spawn(name, [sys.executable, "-m", "hubstack.launch", name])
+        if "gateway" in names:
+            if services:
+                self.wait_for_services(services, timeout)
+            self._spawn("gateway", [sys.executable, "-m", "hubstack.launch", "gateway"])
+
+    def wait_for_services(self, services, timeout: float = 120) -> None:
+        """Until each service consumes its RPC queue (nameko's `rpc-<service>`), asked passively
+        so that nothing is sent to a service still starting; raises if one exits or time runs
+        out."""
+        from common.topology import connect
+
+        config = hub_config.nameko_config(self.env)
+        deadline = time.monotonic() + timeout
+        waiting = list(services)
+        while True:
+            for name in waiting:
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
+            try:
+                with connect(config["AMQP_URI"], config, connect_timeout=5) as connection:
+                    for name in list(waiting):
+                        channel = connection.channel()
+                        try:
+                            _, _, consumers = channel.queue_declare(f"rpc-{name}", passive=True)
+                        except Exception:  # the queue does not exist yet (and the channel closed)
+                            consumers = 0
+                        else:
+                            channel.close()
+                        if consumers:
+                            waiting.remove(name)
+            except OSError:
+                pass  # the broker is restarting; try again
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{', '.join(waiting)} did not start within {timeout:.0f}s")
+            time.sleep(0.5)
+
+    def say(self, line: str) -> None:
+        self.notices.append(line)
+        if self.echo:
+            print(line, flush=True)
+        if self.log_dir:
+            with open(self.log_dir / "supervisor.log", "a") as log_file:
+                log_file.write(line + "\n")
+
+    def supervise_once(self) -> list[str]:
+        """Restarts every process that has exited; returns their names. Raises GaveUp for one
+        that exited more than `restart_limit` times within `restart_window` seconds."""
+        restarted = []
+        now = time.monotonic()
+        for name, process in list(self.processes.items()):
+            if process.poll() is None:
+                continue
+            recent = [t for t in self._restarts.get(name, []) if now - t < self.restart_window]
+            if len(recent) >= self.restart_limit:
+                raise GaveUp(f"{name} exited with code {process.returncode} after "
+                             f"{len(recent)} restarts in {self.restart_window:.0f}s; giving up")
+            recent.append(now)
+            self._restarts[name] = recent
+            self.say(f"{name} exited with code {process.returncode}; restarting "
+                     f"({len(recent)}/{self.restart_limit})")
+            self.restart(name)
+            restarted.append(name)
+        return restarted
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,

@@ -3,6 +3,14 @@
 A ClusterRpcProxy holds one AMQP connection and a reply queue, and is not thread-safe, so each
 request thread borrows one for the length of a call. A proxy that timed out or lost its
 connection is thrown away rather than returned, so a late reply cannot confuse the next caller.
+
+Every request carries an AMQP expiration equal to the caller's timeout: a request still queued
+when the caller has given up (its service was down or busy) is dropped by RabbitMQ, never run
+late. nameko 2.14's ClusterRpcProxy cannot pass publish options (ClusterProxy builds its
+ServiceProxy without them), so each pooled proxy is wrapped in ExpiringProxy, which builds the
+ServiceProxy itself with `expiration`.
+
+Arguments are never logged here: they carry SSNs, passwords and tokens.
 """
 from __future__ import annotations
 
@@ -13,16 +21,39 @@ from contextlib import contextmanager
 
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from common import config as hub_config
 from common.errors import HubError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 
+class GatewayRpcProxy(ClusterRpcProxy):
+    """Reply queues named `rpc.reply-gateway-<uuid>`, which the gateway's broker user may use
+    (hubstack.broker_users), rather than nameko's shared `standalone_rpc_proxy` prefix."""
+
+    class ServiceContainer(ClusterRpcProxy.ServiceContainer):
+        service_name = "gateway"
+
+
+class ExpiringProxy:
+    """`proxy.<service>.<method>(...)` like nameko's ClusterProxy, with every request expiring
+    after `expiration` seconds."""
+
+    def __init__(self, cluster_proxy, expiration: float):
+        self._cluster_proxy = cluster_proxy
+        self._expiration = expiration
+
+    def __getattr__(self, service: str) -> ServiceProxy:
+        return ServiceProxy(self._cluster_proxy._worker_ctx, service, self._cluster_proxy._reply_listener,
+                            expiration=self._expiration)
+
+
 class RpcPool:
     def __init__(self, amqp_uri: str, size: int = 8, timeout: float = 10.0):
-        self.config = {"AMQP_URI": amqp_uri}
+        self.config = hub_config.nameko_config({"AMQP_URI": amqp_uri})  # + AMQP_SSL for amqps://
         self.size = size
         self.timeout = timeout
         self._idle: queue.LifoQueue = queue.LifoQueue()
@@ -30,8 +61,8 @@ class RpcPool:
         self._lock = threading.Lock()
 
     def _new(self, timeout: float):
-        runner = ClusterRpcProxy(self.config, timeout=timeout)
-        return runner, runner.start()
+        runner = GatewayRpcProxy(self.config, timeout=timeout)
+        return runner, ExpiringProxy(runner.start(), expiration=timeout)
 
     @contextmanager
     def _borrow(self, timeout: float):

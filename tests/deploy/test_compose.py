@@ -67,7 +67,7 @@ def test_compose_file_validates_with_docker_compose(empty_env_file):
 
 
 def test_stack_has_the_six_hub_processes_and_their_infrastructure(stack):
-    assert set(HUB) | {"rabbitmq", "postgres", "minio", "minio-init", "redis", "mailpit"} <= set(stack)
+    assert set(HUB) | {"rabbitmq", "broker-init", "postgres", "minio", "minio-init", "redis", "mailpit"} <= set(stack)
 
 
 def test_every_hub_process_runs_the_one_image_with_its_name_as_the_command(stack):
@@ -105,10 +105,52 @@ def test_infrastructure_reports_its_health(stack):
     assert "pg_isready" in str(stack["postgres"]["healthcheck"]["test"])
 
 
-def test_documents_can_scale_because_no_service_has_fixed_ports_names_or_volumes(stack):
+def test_documents_can_scale_because_no_service_has_fixed_ports_names_or_writable_volumes(stack):
     for name in SERVICES:
-        for key in ("ports", "container_name", "volumes", "hostname"):
+        for key in ("ports", "container_name", "hostname"):
             assert key not in stack[name], f"{name} has {key}, so `--scale {name}=3` would clash"
+        # only the broker's CA certificate, read-only: replicas share it without clashing
+        assert stack[name]["volumes"] == ["broker-ca:/etc/hub-ca:ro"], name
+
+
+# --- TLS to RabbitMQ and one broker user per process ---------------------------------------------
+
+def test_rabbitmq_speaks_tls_only_with_the_certificates_and_users_broker_init_writes(stack):
+    conf = (DEPLOY / "rabbitmq" / "rabbitmq.conf").read_text()
+    settings = dict(line.split("=", 1) for line in conf.splitlines() if "=" in line and not line.startswith("#"))
+    settings = {k.strip(): v.strip() for k, v in settings.items()}
+    assert settings["listeners.tcp"] == "none"
+    assert settings["listeners.ssl.default"] == "5671"
+    assert settings["ssl_options.cacertfile"] == "/etc/hub-broker/ca.pem"
+    assert settings["load_definitions"] == "/etc/hub-broker/definitions.json"
+    rabbit = stack["rabbitmq"]
+    assert f"{DEPLOY / 'rabbitmq' / 'rabbitmq.conf'}:/etc/rabbitmq/conf.d/20-hub.conf:ro" in rabbit["volumes"]
+    assert "broker-tls:/etc/hub-broker:ro" in rabbit["volumes"]
+    assert rabbit["depends_on"]["broker-init"] == {"condition": "service_completed_successfully"}
+    init = stack["broker-init"]
+    assert init["command"] == ["broker-init"] and init["restart"] == "no"
+    assert init["environment"]["HUB_BROKER_DIR"] == "/etc/hub-broker"
+    assert init["environment"]["HUB_BROKER_CA_DIR"] == "/etc/hub-ca"
+    assert set(init["volumes"]) == {"broker-tls:/etc/hub-broker:rw", "broker-ca:/etc/hub-ca:rw"}
+
+
+def test_every_hub_process_connects_with_tls_as_its_own_broker_user(stack):
+    env = env_example()
+    for name in HUB:
+        uri = env[f"{name.upper()}_AMQP_URI"]
+        assert uri.startswith(f"amqps://{name}:change-me-") and uri.endswith("@rabbitmq:5671//"), name
+        assert stack[name]["environment"]["HUB_AMQP_CA_FILE"] == "/etc/hub-ca/ca.pem"
+    assert env["AMQP_URI"].startswith(f"amqps://{env['RABBITMQ_DEFAULT_USER']}:")
+    assert env["HUB_TIMEZONE"] == "America/Los_Angeles"
+
+
+def test_broker_init_accepts_the_example_configuration(tmp_path):
+    env = {**os.environ, **env_example(), "HUB_BROKER_CA_DIR": str(tmp_path / "ca")}
+    result = subprocess.run([sys.executable, "-m", "hubstack.broker_users", "init", str(tmp_path / "broker")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "ca" / "ca.pem").read_bytes() == (tmp_path / "broker" / "ca.pem").read_bytes()
+    assert not (tmp_path / "ca" / "ca.key").exists() and not (tmp_path / "ca" / "server.key").exists()
 
 
 def test_only_the_gateway_publishes_a_port_and_it_is_8080(stack):
@@ -153,6 +195,7 @@ def test_env_example_holds_placeholders_not_secrets():
 def test_credentials_shared_between_containers_agree():
     env = env_example()
     assert f"{env['RABBITMQ_DEFAULT_USER']}:{env['RABBITMQ_DEFAULT_PASS']}@rabbitmq:" in env["AMQP_URI"]
+    assert f"{env['RABBITMQ_DEFAULT_USER']}:" not in "".join(env[f"{n.upper()}_AMQP_URI"] for n in HUB)
     for service in SERVICES:
         assert f"//{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@postgres:" in env[f"{service.upper()}_DB_URL"]
     assert (env["MINIO_ROOT_USER"], env["MINIO_ROOT_PASSWORD"]) == (env["HUB_S3_ACCESS_KEY"], env["HUB_S3_SECRET_KEY"])
@@ -190,8 +233,9 @@ def test_entrypoint_runs_each_service_with_nameko_and_its_config(tmp_path, servi
     assert result.returncode == 0, result.stderr
     words = result.stdout.split()
     class_name = f"{service.capitalize()}Service"
-    assert words[:5] == ["nameko", "run", "--config", f"/app/services/{service}/config.yml",
-                         f"{service}.service:{class_name}"]
+    # hubstack.launch checks the settings, then runs nameko with this config and class
+    assert words[:6] == ["python", "-m", "hubstack.launch", service, "--config",
+                         f"/app/services/{service}/config.yml"]
     assert "EVENTLET_TESTS=1" in words
     # The config the Dockerfile copies to /app exists, and the class really is there.
     assert (ROOT / "services" / service / "config.yml").is_file()
@@ -201,8 +245,14 @@ def test_entrypoint_runs_each_service_with_nameko_and_its_config(tmp_path, servi
 def test_entrypoint_serves_the_gateway_on_all_interfaces(tmp_path):
     result = run_entrypoint(tmp_path, "gateway")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["python", "-m", "gateway", "HUB_HOST=0.0.0.0", "HUB_PORT=8080",
-                                     "EVENTLET_TESTS=1"]
+    assert result.stdout.split() == ["python", "-m", "hubstack.launch", "gateway", "HUB_HOST=0.0.0.0",
+                                     "HUB_PORT=8080", "EVENTLET_TESTS=1"]
+
+
+def test_entrypoint_runs_broker_init(tmp_path):
+    result = run_entrypoint(tmp_path, "broker-init")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:5] == ["python", "-m", "hubstack.broker_users", "init", "/etc/hub-broker"]
 
 
 def test_dockerfile_runs_the_entrypoint_as_a_non_root_user():

@@ -15,7 +15,7 @@ class SlowService:
     name = "slow"
 
     @rpc
-    def nap(self, seconds):
+    def nap(self, seconds, note=None):
         eventlet.sleep(seconds)
         return "awake"
 
@@ -63,3 +63,48 @@ def test_concurrent_callers_share_a_bounded_pool(container_factory, service_conf
     assert results == ["awake"] * 12
     assert pool._created <= 3
     pool.close()
+
+
+RECORDED: list[str] = []
+
+
+class RecordingService:
+    name = "recorder"
+
+    @rpc
+    def record(self, label):
+        RECORDED.append(label)
+        return label
+
+
+def test_a_request_the_caller_gave_up_on_is_dropped_not_run_later(container_factory, service_config):
+    RECORDED.clear()
+    first = container_factory(RecordingService, service_config)
+    first.start()
+    first.stop()  # the service is down; its durable request queue stays and accepts requests
+    pool = RpcPool(service_config["AMQP_URI"], size=1, timeout=1)
+    with pytest.raises(ServiceUnavailable):
+        pool.call("recorder", "record", "stale")
+
+    eventlet.sleep(0.5)  # past the caller's timeout, as when a service takes a while to come back
+    container_factory(RecordingService, service_config).start()
+    assert pool.call("recorder", "record", "fresh", timeout=5) == "fresh"
+    eventlet.sleep(1)
+    assert RECORDED == ["fresh"], "the request the caller had given up on was executed"
+    pool.close()
+
+
+def test_the_gateway_never_logs_rpc_arguments(container_factory, service_config, caplog):
+    container_factory(SlowService, service_config).start()
+    secret = "123-45-6789 hunter2-password"
+    pool = RpcPool(service_config["AMQP_URI"], size=1, timeout=1)
+    caplog.set_level("DEBUG")
+    with pytest.raises(ServiceUnavailable):
+        pool.call("slow", "nap", 5, secret)          # times out
+    with pytest.raises(ServiceUnavailable):
+        pool.call("nobody", "anything", secret)     # unknown service
+    assert pool.call("slow", "nap", 0, note=secret) == "awake"
+    pool.close()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "slow.nap" in logged and "nobody.anything" in logged
+    assert secret not in logged and "hunter2" not in logged

@@ -3,11 +3,11 @@ import statistics
 import time
 
 import eventlet
+from gateway.rpc import RpcPool
 from nameko.containers import ServiceContainer
 from nameko.rpc import rpc
 
 from common import config as hub_config
-from gateway.rpc import RpcPool
 
 CALLS = 500
 CONCURRENCY = 8

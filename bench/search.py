@@ -7,21 +7,21 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from rosters.models import Base, CatalogVersion, ClassificationRecord, Completion, Person
+from rosters.search import search
 
 from common.db import create_engine_for, make_session_factory
 from common.identity import ssn_index
 from common.migrations import upgrade_to_head
-from rosters.models import Base, CatalogVersion, ClassificationRecord, Completion, Person
-from rosters.search import search
 
 PEOPLE = 60_000
 RUNS = 200  # of each kind of search
 TODAY = date(2026, 11, 22)
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 LAST_NAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
               "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",

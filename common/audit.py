@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -25,7 +25,7 @@ class Actor(BaseModel):
     client_ip: str | None = None
 
     @classmethod
-    def system(cls) -> "Actor":
+    def system(cls) -> Actor:
         return cls(roles=["system"])
 
 
@@ -38,7 +38,7 @@ def as_actor(value) -> Actor:
 def record(session: Session, actor, action: str, target_type: str, target_id=None, **details) -> None:
     actor = as_actor(actor)
     entry = base_of(session).AuditEntry(
-        at=datetime.now(timezone.utc), actor_account_id=actor.account_id,
+        at=datetime.now(UTC), actor_account_id=actor.account_id,
         actor_roles=",".join(actor.roles), on_behalf_of=actor.on_behalf_of, action=action,
         target_type=target_type, target_id=str(target_id) if target_id is not None else None,
         details=json.dumps(details, default=str, sort_keys=True), client_ip=actor.client_ip)

@@ -7,7 +7,7 @@ shown comes from here; instants (audit, outbox, sessions) stay in UTC.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +29,7 @@ def hub_timezone() -> ZoneInfo:
 
 def now() -> datetime:
     """This instant, timezone-aware, in UTC (how instants are stored)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today() -> date:
@@ -40,5 +40,5 @@ def today() -> date:
 def local_day(instant: datetime) -> date:
     """The business day on which an instant fell."""
     if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=timezone.utc)
+        instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(hub_timezone()).date()

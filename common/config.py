@@ -6,8 +6,8 @@ first so that a test can hand a container its own database URL or broker vhost.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 SERVICES = ("accounts", "rosters", "documents", "training", "notifications")
 

@@ -9,7 +9,7 @@ Every service database also holds two messaging tables, made by `make_base()`:
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
@@ -30,7 +30,7 @@ class UTCDateTime(sa.TypeDecorator):
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 

@@ -7,7 +7,7 @@ row, and does nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -20,5 +20,5 @@ def first_delivery(session: Session, event: Event, consumer: str) -> bool:
     if session.get(processed, (event.event_id, consumer)) is not None:
         return False
     session.add(processed(event_id=event.event_id, consumer=consumer,
-                          processed_at=datetime.now(timezone.utc)))
+                          processed_at=datetime.now(UTC)))
     return True

@@ -6,12 +6,12 @@ name (public facts) and nothing else about a person.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from common.db import UTCDateTime
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from common.db import UTCDateTime
 from common.events.accounts import PersonRegistered
 
 
@@ -26,7 +26,7 @@ class PersonDirectoryMixin:
 def upsert_person(session: Session, model, event: PersonRegistered) -> None:
     person = session.get(model, event.person_id)
     if person is None:
-        person = model(person_id=event.person_id, registered_at=datetime.now(timezone.utc))
+        person = model(person_id=event.person_id, registered_at=datetime.now(UTC))
         session.add(person)
     person.il_number = event.il_number
     person.first_name = event.first_name

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from nameko.amqp.publish import Publisher, UndeliverableMessage
@@ -42,7 +42,7 @@ def outbox_row(base, event: Event):
         exchange_source=event.source,
         event_type=event.event_type,
         payload=event.model_dump_json(),
-        created_at=datetime.now(timezone.utc),
+        created_at=datetime.now(UTC),
         attempts=0,
     )
 
@@ -69,7 +69,7 @@ def prune_relayed(session_factory, retention_days: int) -> int:
     if retention_days <= 0:
         return 0
     outbox = session_factory.kw["info"]["base"].OutboxMessage
-    cutoff = datetime.now(timezone.utc) - timedelta(days=retention_days)
+    cutoff = datetime.now(UTC) - timedelta(days=retention_days)
     pruned = 0
     while True:
         with session_factory() as session:
@@ -131,7 +131,7 @@ def relay_pending(session_factory, amqp_uri: str, config: dict | None = None) ->
             # Mark what did go out, even if the broker failed part-way. The writes come after
             # all the publishing: under eventlet a SQLite write transaction left open across a
             # network wait would block every other writer in the process.
-            sent_at = datetime.now(timezone.utc)
+            sent_at = datetime.now(UTC)
             for row_id, attempts, outcome, redacted in outcomes:
                 values = {"sent_at": sent_at, "outcome": outcome, "attempts": attempts + 1}
                 if redacted is not None:

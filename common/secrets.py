@@ -6,7 +6,7 @@ A missing key stops the start with a message naming the variable. The developmen
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from nameko.extensions import DependencyProvider
 

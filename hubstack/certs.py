@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -40,7 +40,7 @@ def _name(common_name: str) -> x509.Name:
 
 def make_ca(common_name: str = "Industry Hub broker CA", days: int = 3650) -> Pair:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name)).issuer_name(_name(common_name))
@@ -60,7 +60,7 @@ def make_ca(common_name: str = "Industry Hub broker CA", days: int = 3650) -> Pa
 def make_server(ca: Pair, hosts: list[str], days: int = 825) -> Pair:
     """A certificate for `hosts` (names or IP addresses), signed by `ca`."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     names: list[x509.GeneralName] = []
     for host in hosts:
         try:

@@ -42,7 +42,8 @@ def main() -> int:
     data_dir = hub_config.data_dir()
     for service in hub_config.SERVICES:
         upgrade_to_head(service, hub_config.db_url(service))
-    print(f"Databases migrated ({data_dir if not any(hub_config.setting(s.upper() + '_DB_URL') for s in hub_config.SERVICES) else 'configured URLs'})")
+    configured_urls = any(hub_config.setting(s.upper() + "_DB_URL") for s in hub_config.SERVICES)
+    print(f"Databases migrated ({data_dir if not configured_urls else 'configured URLs'})")
 
     env = {name: hub_config.setting(name, default) for name, default in DEV_SECRETS.items()}
     stack = Stack(env={**env, **DEV_ENV})

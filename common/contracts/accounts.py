@@ -8,13 +8,22 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo,
-                      field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from common.authz import Principal  # noqa: F401  (re-exported: the gateway's import path)
 from common.clock import today as hub_today
 from common.identity import SSN_JSON_PATTERN, normalise_ssn
-from common.password_policy import MAX_LENGTH, MIN_LENGTH, RULES as PASSWORD_RULES, password_problem
-from common.authz import Principal  # noqa: F401  (re-exported: the gateway's import path)
+from common.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
+from common.password_policy import RULES as PASSWORD_RULES
 
 ROLES = ("industry_professional", "union_rep", "staff_reviewer", "staff_admin", "employer",
          "payroll_client")

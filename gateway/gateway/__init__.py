@@ -7,6 +7,7 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
 from common import config as hub_config
+from common.clock import hub_timezone
 from common.secrets import DEV_DEFAULTS, secret
 
 csrf = CSRFProtect()
@@ -16,6 +17,7 @@ DEV_SECRET_KEY = DEV_DEFAULTS["HUB_SECRET_KEY"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    hub_timezone()  # a wrong HUB_TIMEZONE stops the start here, with its name, not on the first page
     app = Flask(__name__)
     app.config.update(
         HUB_VERSION="0.1.0",

@@ -31,7 +31,7 @@ def healthz():
     services = {}
     if broker:
         with ThreadPoolExecutor(len(SERVICES)) as pool:
-            services = dict(zip(SERVICES, pool.map(check, SERVICES)))
+            services = dict(zip(SERVICES, pool.map(check, SERVICES), strict=True))
     ok = broker and all(s.get("status") == "ok" for s in services.values())
     body = {"status": "ok" if ok else "unavailable",
             "broker": "ok" if broker else "unavailable",

@@ -79,7 +79,7 @@ def phone_page(browser, request, suffix: str = ""):
         try:
             page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         except Exception as exc:  # a missing picture must not hide the test's own outcome
-            warnings.warn(f"no screenshot for {request.node.name}: {exc}")
+            warnings.warn(f"no screenshot for {request.node.name}: {exc}", stacklevel=2)
         context.close()
 
 

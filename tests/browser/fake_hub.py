@@ -64,7 +64,8 @@ DRIVER_G2 = record("399-DRIVER-G2", "Teamsters, Local #399 (Driver Group 2)", "p
                                      "count toward advancing in grouping.")],
                    group=2, record_id=None, applied_on=None, anticipated_advancement_on="2024-05-30",
                    local_name="Teamsters Local #399")
-GRIP = record("80-GRIP", "IATSE, Local #80 (Grip)", "in_progress_training_eligible", "In Progress - Training Eligible", [
+GRIP = record("80-GRIP", "IATSE, Local #80 (Grip)", "in_progress_training_eligible",
+              "In Progress - Training Eligible", [
     row("work_experience", "work_days", "30 verified work days in 365 days", "unmet",
         "12 of 30 days in 365 days; 18 more needed", numbers={"have": 12, "need": 30, "window_days": 365},
         next_step="Work 18 more verified days in this classification (payroll reports them, or submit proof "

@@ -238,7 +238,8 @@ def test_staff_find_a_person_by_il_number_and_act_on_their_behalf(hub, page):
     page.get_by_label("IL number, e-mail, exact SSN or last name").fill(person["il_number"])
     page.get_by_role("button", name="Search").click()
     snap(page, "staff-search-results")
-    page.get_by_test_id("search-results").get_by_role("link", name=f"{person['last_name']}, {person['first_name']}").click()
+    page.get_by_test_id("search-results").get_by_role(
+        "link", name=f"{person['last_name']}, {person['first_name']}").click()
     expect(page).to_have_url(re.compile(rf"/staff/people/{person['person_id']}$"))
     expect(page.get_by_test_id("il-number")).to_have_text(person["il_number"])
     expect(page.get_by_text("***-**-" + person["ssn"][-4:])).to_be_visible()

@@ -4,7 +4,6 @@ import importlib
 
 from nameko.events import EventHandler
 
-
 from common.config import SERVICES
 from common.events import all_event_types
 from common.messaging import ReliableEventHandler
@@ -38,7 +37,8 @@ def test_every_subscription_is_to_a_published_event_contract():
 
 
 def test_contact_details_go_only_to_the_notifications_service():
-    consumers = {s.consumer for s in SUBSCRIPTIONS if (s.source, s.event_type) == ("accounts", "contact_details_changed")}
+    consumers = {s.consumer for s in SUBSCRIPTIONS
+                 if (s.source, s.event_type) == ("accounts", "contact_details_changed")}
     assert consumers == {"notifications"}
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from gateway.rpc import RpcPool
 from nameko.standalone.events import event_dispatcher
 
 from common import config as hub_config
 from common.errors import ServiceUnavailable
 from common.events.accounts import PersonRegistered
 from common.topology import broker_reachable
-from gateway.rpc import RpcPool
 from hubstack.certs import make_ca, make_server, write_pair
 from tests.support.waiting import free_port, wait_for_port, wait_until
 

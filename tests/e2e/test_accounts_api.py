@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
 
 import pytest
@@ -248,7 +248,7 @@ def test_log_in_returns_a_bearer_token_with_its_expiry(hub):
     assert response.status_code == 200, response.text
     body = response.json()
     expires = datetime.fromisoformat(body["expires_at"])
-    assert datetime.now(timezone.utc) < expires < datetime.now(timezone.utc) + timedelta(days=2)
+    assert datetime.now(UTC) < expires < datetime.now(UTC) + timedelta(days=2)
     assert requests.get(hub.api("/me"), headers=bearer(body["token"])).status_code == 200
 
 
@@ -309,7 +309,7 @@ def test_an_invited_person_claims_their_account_once_from_the_emailed_link(hub, 
     assert sent.status_code == 202, sent.text
     assert sent.json()["person_id"] == recorded["person_id"]
     expires = datetime.fromisoformat(sent.json()["expires_at"])
-    assert timedelta(days=6, hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=7)
+    assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
 
     token = link_token(hub, person["email"], INVITATION_SUBJECT, "/claim")
     claimed = requests.post(hub.api("/invitations/claim"), json={"token": token, "password": STRONG})
@@ -535,7 +535,8 @@ def test_changing_the_password_needs_the_current_one(hub):
     assert_error(wrong, 422, "validation_failed", "Your current password is not right.")
     assert bad_fields(wrong) == {"current_password"}
     assert requests.get(hub.api("/me"), headers=bearer(token)).status_code == 200
-    assert requests.get(hub.api("/me"), headers=bearer(log_in(hub, person["email"], person["password"]))).status_code == 200
+    assert requests.get(hub.api("/me"),
+                        headers=bearer(log_in(hub, person["email"], person["password"]))).status_code == 200
 
 
 def test_a_weak_new_password_is_refused_naming_the_field(hub):
@@ -668,7 +669,8 @@ def test_staff_acting_on_behalf_cannot_change_a_password(hub, admin):
     # neither the helper's password nor the person's changed
     assert requests.get(hub.api("/staff/audit"), headers=bearer(log_in(hub, helper_email, STRONG)),
                         params={"limit": 1}).status_code == 200
-    assert requests.get(hub.api("/me"), headers=bearer(log_in(hub, person["email"], person["password"]))).status_code == 200
+    assert requests.get(hub.api("/me"),
+                        headers=bearer(log_in(hub, person["email"], person["password"]))).status_code == 200
 
 
 def test_staff_acting_for_an_unknown_person_get_not_found(hub, admin):
@@ -805,7 +807,8 @@ def test_a_staff_login_with_an_email_already_used_is_a_conflict(hub, admin):
         "email": person["email"].upper(), "password": STRONG, "display_name": "Dup", "roles": ["staff_reviewer"]})
     assert_error(response, 409, "conflict")
     # the person's own login is untouched
-    assert requests.get(hub.api("/me"), headers=bearer(log_in(hub, person["email"], person["password"]))).status_code == 200
+    assert requests.get(hub.api("/me"),
+                        headers=bearer(log_in(hub, person["email"], person["password"]))).status_code == 200
 
 
 @pytest.mark.parametrize("roles", [["industry_professional"], ["payroll_client"], []])

@@ -4,8 +4,8 @@ a welcome message and e-mails it over SMTP → the person logs in and reads it."
 import pytest
 import requests
 
-from tests.support.waiting import wait_until
 from tests.support.factories import make_person
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 

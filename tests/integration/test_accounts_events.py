@@ -1,11 +1,10 @@
 """accounts → notifications through the real broker: invitations, resets and claims reach people."""
-import sqlalchemy as sa
-
 import pytest
-
+import sqlalchemy as sa
 from accounts.service import AccountsService
 from notifications.models import OutgoingEmail
 from notifications.service import NotificationsService
+
 from tests.support.databases import service_sessions
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until

@@ -5,10 +5,10 @@ mid-transaction when it is killed."""
 
 import pytest
 import sqlalchemy as sa
+from notifications.models import Message, OutgoingEmail
 
 from hubstack.stack import Stack
-from notifications.models import Message, OutgoingEmail
-from tests.integration.test_reliability import make_registered, publish_registered, queue_depth, WELCOME
+from tests.integration.test_reliability import WELCOME, make_registered, publish_registered, queue_depth
 from tests.support.databases import service_sessions
 from tests.support.waiting import wait_until
 

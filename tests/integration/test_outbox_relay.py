@@ -2,14 +2,14 @@
 live secrets do not stay in relayed rows, and relayed rows are pruned after a while."""
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
 import sqlalchemy as sa
+from accounts.service import AccountsService
 from kombu import Connection, Queue
 
-from accounts.service import AccountsService
 from common.events.accounts import InvitationSent, PasswordResetRequested, PersonRegistered
 from common.migrations import upgrade_to_head
 from common.publisher import REDACTED, outbox_row, prune_relayed, relay_pending
@@ -97,7 +97,7 @@ def test_a_relayed_invitation_or_reset_row_no_longer_holds_its_link(service_conf
 
 
 def _outbox_rows(sessions, **ages):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = {}
     with sessions() as session:
         base = session.info["base"]

@@ -3,17 +3,17 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from accounts.service import AccountsService
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
-
-from accounts.service import AccountsService
-from common.events.accounts import PersonRegistered
-from common.topology import Subscription
-from hubstack import deadletters
 from notifications import domain as notifications_domain
 from notifications.models import Message, OutgoingEmail
 from notifications.service import NotificationsService
+
+from common.events.accounts import PersonRegistered
+from common.topology import Subscription
+from hubstack import deadletters
 from tests.support.databases import service_sessions
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
@@ -148,10 +148,11 @@ def test_committed_event_whose_producer_died_before_publishing_is_still_delivere
         container_factory, service_config, rpc):
     """The producer committed the change and its outbox row, then died before publishing."""
     from accounts import registration
+
+    from common import config as hub_config
     from common.contracts.accounts import CreateAccountIn
     from common.migrations import upgrade_to_head
     from common.publisher import outbox_row
-    from common import config as hub_config
 
     upgrade_to_head("accounts", hub_config.db_url("accounts", service_config))
     sessions = service_sessions("accounts", service_config)

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
+from notifications.models import Message
+from notifications.service import NotificationsService
+from rosters.engine.rules import Period
+from rosters.models import ClassificationRecord, DeadlineNotice
+from rosters.service import RostersService
 
 from common.events import Event
 from common.events.accounts import ContactDetailsChanged, PersonRegistered
 from common.events.documents import DocumentExpired, DocumentReviewed
 from common.events.training import CourseCompleted, Enrolled
 from common.identity import normalise_ssn, ssn_index
-from notifications.models import Message
-from notifications.service import NotificationsService
-from rosters.engine.rules import Period
-from rosters.models import ClassificationRecord, DeadlineNotice
-from rosters.service import RostersService
 from tests.support.databases import service_sessions
 from tests.support.factories import make_ssn
 from tests.support.waiting import wait_until
@@ -51,7 +51,7 @@ def publish(config, event: Event) -> None:
 
 def at(day: date) -> datetime:
     """An event's occurred_at on `day` (local noon), e.g. a document approved back then."""
-    return datetime.combine(day, time(12)).astimezone(timezone.utc)
+    return datetime.combine(day, time(12)).astimezone(UTC)
 
 
 def register(config, ssn: str | None = None, email: str | None = None) -> uuid.UUID:
@@ -206,7 +206,7 @@ def seed_placed_record(config, person_id, code: str, placed_on: date) -> None:
         session.add(ClassificationRecord(
             id=uuid.uuid4(), person_id=person_id, classification_code=code, local=code.split("-")[0],
             applied_on=placed_on, placed_on=placed_on, group_started_on=placed_on, status="compliant",
-            status_as_of=placed_on, updated_at=datetime.now(timezone.utc)))
+            status_as_of=placed_on, updated_at=datetime.now(UTC)))
         session.commit()
 
 

@@ -3,10 +3,10 @@ import time
 
 import eventlet
 import pytest
+from gateway.rpc import RpcPool
 from nameko.rpc import rpc
 
 from common.errors import NotFound, ServiceUnavailable
-from gateway.rpc import RpcPool
 
 pytestmark = pytest.mark.broker
 

@@ -2,18 +2,18 @@
 import uuid
 
 import pytest
-
 from accounts.service import AccountsService
 from documents.models import Owner
 from documents.service import DocumentsService
 from notifications.service import NotificationsService
 from rosters.models import Person
 from rosters.service import RostersService
+from training.models import Learner
+from training.service import TrainingService
+
 from tests.support.databases import service_sessions
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
-from training.models import Learner
-from training.service import TrainingService
 
 pytestmark = pytest.mark.broker
 
@@ -36,7 +36,7 @@ def test_created_account_reaches_every_service_and_the_message_center(runner_fac
     for service, model in (("rosters", Person), ("documents", Owner), ("training", Learner)):
         sessions = service_sessions(service, config)
 
-        def copied():
+        def copied(sessions=sessions, model=model):
             with sessions() as session:
                 return session.get(model, uuid.UUID(person_id))
 

@@ -2,10 +2,10 @@
 by e-mail, and an address the mail server refuses comes back to accounts as undeliverable
 (notifications gets 550 → notifications.email_failed through its outbox → accounts)."""
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from accounts.service import AccountsService
+from nameko.standalone.rpc import ClusterRpcProxy
 from notifications.service import NotificationsService
+
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 

@@ -1,18 +1,18 @@
 """The mail loop (notifications.sender.send_due) on a real SQLite database and a real SMTP server."""
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-
-from common.db import create_engine_for, make_session_factory
-from common.events.accounts import ContactDetailsChanged, InvitationSent, PersonRegistered
-from common.migrations import upgrade_to_head
 from notifications import domain
 from notifications.mail import SmtpTransport
 from notifications.models import Base, OutgoingEmail, Recipient
 from notifications.sender import send_due
+
+from common.db import create_engine_for, make_session_factory
+from common.events.accounts import ContactDetailsChanged, InvitationSent, PersonRegistered
+from common.migrations import upgrade_to_head
 
 pytestmark = pytest.mark.smtp
 
@@ -88,7 +88,7 @@ def test_an_email_without_an_address_waits_until_the_contact_details_arrive(
     waiting = load(session_factory, email_id)
     assert waiting.status == "pending"
     assert waiting.attempts == 0
-    assert waiting.next_attempt_at > datetime.now(timezone.utc) > queued_for
+    assert waiting.next_attempt_at > datetime.now(UTC) > queued_for
     assert send_due(session_factory, transport, MAIL_FROM) == 0  # not due again yet
 
     with session_factory() as session:
@@ -137,7 +137,7 @@ def test_a_busy_mailbox_keeps_the_email_pending_for_a_later_attempt(session_fact
     assert row.status == "pending"
     assert row.attempts == 1
     assert "451" in row.last_error
-    assert row.next_attempt_at > datetime.now(timezone.utc)
+    assert row.next_attempt_at > datetime.now(UTC)
     with session_factory() as session:
         assert session.scalars(sa.select(Base.OutboxMessage)).all() == []
     assert smtp.messages() == []

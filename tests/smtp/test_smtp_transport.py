@@ -3,9 +3,8 @@ import uuid
 from email import message_from_bytes
 
 import pytest
+from notifications.mail import EmlFolderTransport, PermanentFailure, SmtpTransport, TemporaryFailure, build_email
 
-from notifications.mail import (EmlFolderTransport, PermanentFailure, SmtpTransport,
-                                TemporaryFailure, build_email)
 from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.smtp

@@ -2,10 +2,9 @@
 import uuid
 
 import pytest
+from documents.service import DocumentsService
 from minio import Minio
 from nameko.standalone.rpc import ClusterRpcProxy
-
-from documents.service import DocumentsService
 
 pytestmark = [pytest.mark.s3, pytest.mark.broker]
 

@@ -250,7 +250,8 @@ def test_changing_the_password_keeps_this_session_and_says_the_others_ended(clie
     (account_id, payload, token, _), = [args for _, method, args in fake_rpc.calls if method == "change_password"]
     assert (account_id, token) == (principal["account_id"], "page-token")
     assert payload == {"current_password": "a-long-password-1", "new_password": "purple-harbor-lantern-7"}
-    assert "everywhere else you were logged in is now logged out" in client.get("/portal/account").get_data(as_text=True)
+    assert "everywhere else you were logged in is now logged out" in client.get("/portal/account").get_data(
+        as_text=True)
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -329,7 +330,8 @@ def test_a_staff_search_by_ssn_is_posted_and_not_shown_again(client, fake_rpc):
 def test_the_audit_page_refuses_an_account_id_that_is_not_one(client, fake_rpc, monkeypatch):
     log_in_as(client, fake_rpc, staff_principal())
     asked = []
-    monkeypatch.setattr("gateway.pages.staff.audit_entries", lambda filters, viewer_of=None: asked.append(filters) or [])
+    monkeypatch.setattr("gateway.pages.staff.audit_entries",
+                        lambda filters, viewer_of=None: asked.append(filters) or [])
 
     response = client.get("/staff/audit?actor_account_id=not-a-uuid&action=person.")
 

@@ -2,10 +2,10 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
 from accounts import profile, registration, sessions
 from accounts.clock import now
 from accounts.models import ApiSession, Person
+
 from common.contracts.accounts import CreateAccountIn, LogInIn
 from common.errors import Conflict, Unauthorized
 from common.events.accounts import ContactDetailsChanged, PersonRegistered
@@ -78,7 +78,8 @@ def test_log_in_returns_a_token_that_resolves_to_the_person(session):
     assert session.scalar(sa.select(ApiSession.token_hash)) != token
 
 
-@pytest.mark.parametrize("email_override, password", [(None, "wrong-password"), ("nobody@example.com", "a-long-password-1")])
+@pytest.mark.parametrize("email_override, password",
+                         [(None, "wrong-password"), ("nobody@example.com", "a-long-password-1")])
 def test_wrong_password_or_unknown_email_give_the_same_refusal(session, email_override, password):
     data, _, _ = register(session)
     with pytest.raises(Unauthorized) as error:
@@ -124,6 +125,7 @@ def test_a_bounced_address_is_marked_undeliverable_and_announced_once(session):
 
 def test_staff_search_results_say_whether_each_person_has_an_account_and_which_locals(session):
     from accounts.models import PersonLocal
+
     from common.authz import Principal
     from common.contracts.accounts import CreatePersonIn
 

@@ -3,12 +3,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
 from accounts import recovery, registration, sessions
 from accounts.clock import now
 from accounts.models import Account, ApiSession, OneTimeToken
-from common.contracts.accounts import CreateAccountIn, CreatePersonIn, LogInIn
+
 from common.audit import Actor
+from common.contracts.accounts import CreateAccountIn, CreatePersonIn, LogInIn
 from common.errors import Conflict, LinkExpired, NotFound, Unauthorized, ValidationFailed
 from common.events.accounts import AccountClaimed
 from tests.support.databases import memory_sessions
@@ -151,6 +151,7 @@ def test_changing_a_password_needs_the_current_one_and_ends_the_other_sessions(s
 
 def test_guessing_the_current_password_is_throttled_like_logging_in(session):
     from accounts import throttle
+
     from common.errors import TooManyRequests
 
     data = make_person()

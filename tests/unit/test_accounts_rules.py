@@ -4,12 +4,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
 from accounts import profile, registration, sessions, staff, throttle
 from accounts.clock import now
 from accounts.models import Account, LoginThrottle, Person
-from common.contracts.accounts import CreateAccountIn, CreatePersonIn, LogInIn, ProfilePatch
+
 from common.audit import Actor
+from common.contracts.accounts import CreateAccountIn, CreatePersonIn, LogInIn, ProfilePatch
 from common.errors import Conflict, TooManyRequests, Unauthorized
 from common.events.accounts import AccountClaimed, ContactDetailsChanged, PersonRegistered, ProfileUpdated
 from tests.support.databases import memory_sessions
@@ -179,7 +179,8 @@ def test_many_failures_from_one_address_lock_that_address_for_every_account(sess
 def test_profile_changes_publish_what_changed_and_contact_details_to_notifications(session):
     data = make_person()
     person, _ = registration.create_account(session, CreateAccountIn(**data))
-    _, events = profile.update_profile(session, person.id, ProfilePatch(phone="818-555-0101", email_notifications=False), None)
+    _, events = profile.update_profile(session, person.id,
+                                       ProfilePatch(phone="818-555-0101", email_notifications=False), None)
     updated = next(e for e in events if isinstance(e, ProfileUpdated))
     assert updated.changed_fields == ["email_notifications", "phone"]
     contact = next(e for e in events if isinstance(e, ContactDetailsChanged))
@@ -221,9 +222,8 @@ def test_bootstrap_creates_the_admin_and_payroll_key_once(session):
 
 
 def test_the_log_in_entrypoint_throttles_the_guessing_address_but_not_the_owners():
-    from nameko.testing.services import worker_factory
-
     from accounts.service import AccountsService
+    from nameko.testing.services import worker_factory
 
     with memory_sessions("accounts")() as session:
         service = worker_factory(AccountsService, db=session, publish=lambda e: None, config={},

@@ -1,10 +1,10 @@
 """Start-up secrets: a missing key stops the start with a message naming it, unless development
 defaults were asked for (make run, the test fixtures); any payroll key an operator sets works."""
 import pytest
-from nameko.testing.services import worker_factory
-
 from accounts import staff
 from accounts.service import AccountsService
+from nameko.testing.services import worker_factory
+
 from common.errors import Unauthorized
 from common.secrets import MissingSecret
 from tests.support.databases import memory_sessions

@@ -2,8 +2,14 @@
 import pytest
 from pydantic import ValidationError
 
-from common.contracts.accounts import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatePersonIn,
-                                       ProfilePatch, StaffAccountIn)
+from common.contracts.accounts import (
+    ChangePasswordIn,
+    ClaimIn,
+    CreateAccountIn,
+    CreatePersonIn,
+    ProfilePatch,
+    StaffAccountIn,
+)
 from tests.support.factories import make_person
 
 UNSEEN_OR_CONTROL = [

@@ -3,11 +3,11 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-
 from accounts import profile, registration
-from common.contracts.accounts import CreateAccountIn
+
 from common import audit
 from common.authz import PersonView, Principal, person_view, require_role
+from common.contracts.accounts import CreateAccountIn
 from common.errors import Forbidden, NotFound
 from tests.support.databases import memory_sessions
 from tests.support.factories import make_person
@@ -122,6 +122,7 @@ def test_only_staff_get_a_persons_card(session):
 
 def test_a_link_can_be_checked_without_using_it(session):
     from accounts import recovery
+
     from common.contracts.accounts import CreatePersonIn
 
     data = make_person()

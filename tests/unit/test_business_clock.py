@@ -2,14 +2,14 @@
 UTC container a document valid through the 15th must still be valid at 5 pm on the 15th in
 Burbank."""
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from common import clock
 from common.events.documents import DocumentReviewed
 
-FIVE_PM_IN_BURBANK_ON_THE_15TH = datetime(2026, 7, 16, 0, 0, tzinfo=timezone.utc)  # PDT is UTC-7
+FIVE_PM_IN_BURBANK_ON_THE_15TH = datetime(2026, 7, 16, 0, 0, tzinfo=UTC)  # PDT is UTC-7
 
 
 @pytest.fixture
@@ -72,3 +72,11 @@ def test_document_review_decisions_are_a_closed_set():
     with pytest.raises(ValueError):
         DocumentReviewed(document_id=uuid.uuid4(), person_id=uuid.uuid4(), document_type="other",
                          decision="approve")
+
+
+def test_the_gateway_refuses_to_start_with_an_unknown_time_zone(monkeypatch):
+    from gateway import create_app
+
+    monkeypatch.setenv("HUB_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ValueError, match="HUB_TIMEZONE"):
+        create_app({"TESTING": True, "SECRET_KEY": "x"})

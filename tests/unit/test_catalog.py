@@ -6,14 +6,31 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-
-from rosters.catalog_loader import (CATALOG_DIR, Catalog, CatalogError, NotFound, catalog_from_db,
-                                    load_catalog_files, parse_catalog_text, sync_catalog_to_db)
+from rosters.catalog_loader import (
+    CATALOG_DIR,
+    Catalog,
+    CatalogError,
+    NotFound,
+    catalog_from_db,
+    load_catalog_files,
+    parse_catalog_text,
+    sync_catalog_to_db,
+)
 from rosters.engine.evaluate import evaluate
 from rosters.engine.facts import Completion, Facts, Record, WorkDay
-from rosters.engine.rules import (AllOf, AnyOf, CatalogFile, Course, Document, Period, Questionnaire,
-                                  TimeInGroup, WorkDays)
+from rosters.engine.rules import (
+    AllOf,
+    AnyOf,
+    CatalogFile,
+    Course,
+    Document,
+    Period,
+    Questionnaire,
+    TimeInGroup,
+    WorkDays,
+)
 from rosters.models import CatalogVersion
+
 from tests.support.databases import memory_sessions
 
 D = date
@@ -42,7 +59,8 @@ def test_the_shipped_catalog_loads_with_at_least_40_classifications_in_8_locals(
     assert all(path.parent == CATALOG_DIR and path.suffix == ".yml" for path, _ in shipped)
     assert len(catalog.all(TODAY)) >= 40
     assert len(catalog.locals()) >= 8
-    assert {"399", "44", "80", "600", "700", "705", "706", "728", "800", "839"} <= {l.code for l in catalog.locals()}
+    assert {"399", "44", "80", "600", "700", "705", "706", "728", "800", "839"} <= {
+        local.code for local in catalog.locals()}
     assert catalog.local("399").union == "Teamsters"
     assert catalog.local("839").union == "The Animation Guild"
     assert {catalog.local(code).union for code in ("44", "80", "600", "700", "705", "706", "728", "800")} == {"IATSE"}
@@ -112,7 +130,7 @@ def test_80_grip_applies_with_30_days_a_harassment_prevention_and_c19(catalog):
 def test_839_is_a_training_list_of_harassment_prevention_renewed_every_two_years(catalog):
     animation = catalog.classification("839-ANIMATION", TODAY)
     assert animation.roster == "training_list"
-    assert [l.code for l in catalog.locals() if l.code == "839"] == ["839"]
+    assert [local.code for local in catalog.locals() if local.code == "839"] == ["839"]
     for phase in (animation.application, animation.ongoing):
         assert len(phase) == 1
         (hp,) = phase
@@ -293,7 +311,8 @@ def test_the_well_formed_examples_load(tmp_path):
      "80.yml: classifications.0.application.1.course.code: String should match pattern"),
     ("80.yml", GOOD.replace("if_yes: HP2, if_no: HP1}", "if_yes: HP2, if_no: ''}", 1),
      "80.yml: classifications.0.application.2.questionnaire.if_no: String should have at least 1 character"),
-    ("80.yml", GOOD.replace("question: supervisor, if_yes: HP2, if_no: HP1}", "question: '', if_yes: HP2, if_no: HP1}", 1),
+    ("80.yml", GOOD.replace("question: supervisor, if_yes: HP2, if_no: HP1}",
+                            "question: '', if_yes: HP2, if_no: HP1}", 1),
      "80.yml: classifications.0.application.2.questionnaire.question: String should have at least 1 character"),
     ("80.yml", GOOD.replace("- course: {code: A}", "- any_of: [{document: {type: ''}}, {course: {code: A}}]"),
      "80.yml: classifications.0.application.1.any_of.rules.0.document.type: String should have at least 1 character"),
@@ -312,7 +331,8 @@ def test_the_well_formed_examples_load(tmp_path):
     ("80.yml", GOOD.replace("- course: {code: A}", "- course: {code: A}\n        document: {type: x}"),
      "80.yml: classifications.0.application.1: a requirement is one kind"),
     ("399.yml", GROUPED.replace('advances_to: "399-DRIVER-G2"', 'advances_to: "399-DRIVER-G9"'),
-     "399.yml: classifications.0.advances_to: '399-DRIVER-G9' is not a classification of local 399 in this file (line 9)"),
+     "399.yml: classifications.0.advances_to: '399-DRIVER-G9' is not a classification of local 399 "
+     "in this file (line 9)"),
     ("399.yml", GROUPED.replace("group: 2", "group: 4"),
      "399.yml: classifications.0.advances_to: '399-DRIVER-G2' is group 4, not a lower group"),
     ("399.yml", GROUPED.replace("      - time_in_group: {years: 2}\n", "      - time_in_group: {}\n"),
@@ -455,8 +475,9 @@ def test_an_unquoted_local_code_is_read_as_text(tmp_path):
 
 
 def test_staff_publish_a_new_version_that_applies_from_its_date_and_a_reused_number_is_refused():
-    from common.errors import ValidationFailed
     from rosters.rulebook import current_catalog, publish_version
+
+    from common.errors import ValidationFailed
 
     with memory_sessions("rosters")() as session:
         sync_catalog_to_db(session, load_catalog_files())

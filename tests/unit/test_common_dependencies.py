@@ -3,12 +3,12 @@ from types import SimpleNamespace
 
 import pytest
 from nameko.containers import ServiceContainer
-
-from common.db import Database
-from common.dependencies import sibling
 from notifications.models import Base
 from notifications.sender import MailSender
 from notifications.service import NotificationsService
+
+from common.db import Database
+from common.dependencies import sibling
 
 
 def test_finds_the_one_dependency_of_a_kind_on_a_real_service_container():

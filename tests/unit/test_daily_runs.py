@@ -1,9 +1,10 @@
 """common.daily: a once-a-day job runs in one replica only, and a replica that died part-way
 is taken over once its claim is stale."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+
+from rosters.models import SweepRun
 
 from common.daily import claim_day, finish_day
-from rosters.models import SweepRun
 from tests.support.databases import memory_sessions
 
 DAY = date(2025, 3, 1)
@@ -24,7 +25,7 @@ def test_the_first_replica_to_claim_a_day_runs_it_and_the_others_skip_it():
 def test_a_claim_left_unfinished_is_taken_over_once_stale_by_one_replica_only():
     sessions = memory_sessions("rosters")
     with sessions() as session:
-        session.add(SweepRun(day=DAY, started_at=datetime.now(timezone.utc) - timedelta(hours=4)))
+        session.add(SweepRun(day=DAY, started_at=datetime.now(UTC) - timedelta(hours=4)))
         session.commit()
     with sessions() as first, sessions() as second:
         assert claim_day(first, SweepRun, DAY) is True

@@ -3,11 +3,9 @@ at the level of dated facts."""
 from datetime import date, timedelta
 
 import pytest
-
 from rosters.engine.evaluate import evaluate, pending_advancement
 from rosters.engine.facts import ApprovedDocument, Completion, Facts, Record, WorkDay
-from rosters.engine.rules import (AnyOf, Classification, Course, Document, Questionnaire, TimeInGroup,
-                                  WorkDays)
+from rosters.engine.rules import AnyOf, Classification, Course, Document, Questionnaire, TimeInGroup, WorkDays
 
 D = date
 
@@ -330,8 +328,9 @@ def test_the_integer_day_fields_of_earlier_catalog_files_still_read_as_periods_o
 
 
 def test_a_day_worked_after_the_as_of_date_does_not_set_the_training_eligible_anchor():
-    rules = GRIP.model_copy(update={"application": (Course(code="A", due_after={"days": 90}, anchor="training_eligible"),
-                                                    WorkDays(days=30, window={"days": 365}))})
+    rules = GRIP.model_copy(update={"application": (
+        Course(code="A", due_after={"days": 90}, anchor="training_eligible"),
+        WorkDays(days=30, window={"days": 365}))})
     record = Record("80-GRIP", applied_on=D(2025, 1, 2))
     facts = Facts(work_days=days("80-GRIP", D(2025, 3, 1), 1))
     before = evaluate(record, rules, facts, D(2025, 2, 1))

@@ -3,9 +3,9 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from rosters.engine.evaluate import compliance_timeline, evaluate
 from rosters.engine.facts import ApprovedDocument, Facts, Record
+
 from tests.unit.test_engine_golden import DRIVER_G3
 
 PLACED = date(2022, 1, 1)
@@ -31,7 +31,7 @@ RECORD = Record("399-DRIVER-G3", applied_on=PLACED, placed_on=PLACED)
 def test_the_timeline_covers_every_day_exactly_once(certs):
     timeline = compliance_timeline(RECORD, DRIVER_G3, facts_with(certs), PLACED, AS_OF)
     assert timeline[0].start == PLACED and timeline[-1].end == AS_OF
-    for before, after in zip(timeline, timeline[1:]):
+    for before, after in zip(timeline, timeline[1:], strict=False):
         assert after.start == before.end + timedelta(days=1)   # no gap, no overlap
         assert after.compliant != before.compliant              # merged where nothing changed
     assert sum(i.days for i in timeline) == (AS_OF - PLACED).days + 1

@@ -4,14 +4,21 @@ from contextlib import contextmanager
 
 import pytest
 from flask import Blueprint, jsonify
+from gateway.auth import require_api
+from gateway.rpc import RpcPool
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from openapi_spec_validator import validate
 
-from common.errors import (Conflict, Forbidden, NotFound, ServiceUnavailable,
-                           TooManyRequests, Unauthorized, ValidationFailed)
-from gateway.auth import require_api
-from gateway.rpc import RpcPool
+from common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from tests.support.fake_gateway import PERSON_ID, FakeRpc, csrf_token_of, make_app, make_principal  # noqa: F401
 
 ME = {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat", "last_name": "Grip",

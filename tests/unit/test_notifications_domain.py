@@ -5,14 +5,14 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from nameko.testing.services import worker_factory
+from notifications import domain, render
+from notifications.models import Message, OutgoingEmail
+from notifications.service import NotificationsService
 
 from common import clock
 from common.errors import NotFound
 from common.events.accounts import AccountClaimed, ContactDetailsChanged, InvitationSent, PersonRegistered
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
-from notifications import domain, render
-from notifications.models import Message, OutgoingEmail
-from notifications.service import NotificationsService
 from tests.support.databases import memory_sessions
 
 PUBLIC_URL = "https://hub.example"

@@ -9,15 +9,15 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 from nameko.testing.services import worker_factory
-
-from common.errors import Forbidden, ValidationFailed
-from common.events.accounts import PersonRegistered
-from common.identity import normalise_ssn, ssn_index
 from rosters import records as records_module
 from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
 from rosters.models import WorkDay
 from rosters.rulebook import CatalogCache
 from rosters.service import RostersService
+
+from common.errors import Forbidden, ValidationFailed
+from common.events.accounts import PersonRegistered
+from common.identity import normalise_ssn, ssn_index
 from tests.support.databases import memory_sessions
 from tests.support.factories import make_ssn
 

@@ -1,8 +1,8 @@
 """The roster pages on their own: the Portal dashboard, a classification's four requirement tabs,
 Apply as New Classification, My Work Experience and the public Hub search (page and API),
 through Flask's test client with a fake RPC pool standing in for the services."""
-from html import unescape
 import re
+from html import unescape
 
 import pytest
 
@@ -171,7 +171,8 @@ def test_pending_classifications_explain_where_to_find_the_anticipated_advanceme
 
 def test_the_dashboard_offers_to_apply_for_a_new_classification(client, fake_rpc):
     log_in(client, fake_rpc)
-    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
+    fake_rpc.answer("rosters", "my_classifications",
+                    {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
     fake_rpc.answer("notifications", "list_messages", {"messages": [], "unread": 0})
 
     response = client.get("/portal")
@@ -225,7 +226,8 @@ def detail(client, fake_rpc, rec, tab=None):
 def requirement_cards(response) -> list[str]:
     html = response.get_data(as_text=True)
     return [" ".join(re.sub(r"<[^>]+>", " ", card).split())
-            for card in re.findall(r'<article class="requirement[^"]*" data-testid="requirement">(.*?)</article>', html, re.S)]
+            for card in re.findall(r'<article class="requirement[^"]*" data-testid="requirement">(.*?)</article>',
+                                   html, re.S)]
 
 
 def test_the_details_have_four_tabs_that_are_plain_links(client, fake_rpc):
@@ -455,7 +457,8 @@ FOUND = {"total": 1, "page": 1, "page_size": 25, "pages": 1, "results": [
      "classifications": [{"code": "80-GRIP", "name": "IATSE, Local #80 (Grip)", "local": "80",
                           "status": "compliant", "status_label": "Compliant", "on_roster": True},
                          {"code": "80-DOLLY", "name": "IATSE, Local #80 (Dolly Grip)", "local": "80",
-                          "status": "in_progress_not_training_eligible", "status_label": "In Progress - Not Training Eligible", "on_roster": False}],
+                          "status": "in_progress_not_training_eligible",
+                          "status_label": "In Progress - Not Training Eligible", "on_roster": False}],
      "safety_pass": {"courses": ["A", "C19", "HP1"]}}]}
 
 
@@ -719,7 +722,8 @@ def test_a_document_choice_shows_on_required_documents_with_its_next_step_once(c
     [step] = next_steps(documents)  # the certificate is met: only the licence has a step
     assert step.count("Contract Services") == 1 and " Or: " not in step
     assert requirement_cards(other) == []
-    assert "0/0" in " ".join(re.findall(r'data-testid="tab-other">(.*?)</a>', other.get_data(as_text=True), re.S)[0].split())
+    assert "0/0" in " ".join(
+        re.findall(r'data-testid="tab-other">(.*?)</a>', other.get_data(as_text=True), re.S)[0].split())
 
 
 def test_no_next_step_promises_an_upload_or_enrollment_the_portal_cannot_do_yet(client, fake_rpc):
@@ -768,7 +772,8 @@ LOCALS_CATALOG = [
 def test_the_apply_page_sorts_locals_as_numbers_and_keeps_them_folded(client, fake_rpc):
     log_in(client, fake_rpc)
     fake_rpc.answer("rosters", "list_classifications", LOCALS_CATALOG)
-    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
+    fake_rpc.answer("rosters", "my_classifications",
+                    {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
 
     html = client.get("/portal/apply").get_data(as_text=True)
 
@@ -783,7 +788,8 @@ def test_the_apply_page_sorts_locals_as_numbers_and_keeps_them_folded(client, fa
 def test_the_apply_page_opens_the_local_asked_for(client, fake_rpc):
     log_in(client, fake_rpc)
     fake_rpc.answer("rosters", "list_classifications", LOCALS_CATALOG)
-    fake_rpc.answer("rosters", "my_classifications", {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
+    fake_rpc.answer("rosters", "my_classifications",
+                    {"as_of": "2024-03-01", "records": [], "pending": [], "closed": []})
 
     html = client.get("/portal/apply?local=399").get_data(as_text=True)
 

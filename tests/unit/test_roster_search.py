@@ -2,20 +2,20 @@
 their combinations, SSN by its blind index, paging, what is hidden and what is never answered."""
 import json
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
-
-from common.errors import ValidationFailed
-from common.identity import ssn_index
 from rosters.models import CatalogVersion, ClassificationRecord, Completion, Person
 from rosters.search import PAGE_SIZE, SearchCriteria, classification_names, search
 from rosters.search_rpcs import SearchRpcs
+
+from common.errors import ValidationFailed
+from common.identity import ssn_index
 from tests.support.databases import memory_sessions
 
 TODAY = date(2024, 3, 1)
-NOW = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)
 SSN = "219-09-8765"
 
 CATALOG = {

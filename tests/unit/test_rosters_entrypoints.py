@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import date, datetime, time as clock_time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 
 import pytest
 import sqlalchemy as sa
 from nameko.testing.services import worker_factory
+from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
+from rosters.models import Answer, ClassificationRecord, Person, WorkDay
+from rosters.rulebook import CatalogCache
+from rosters.service import RostersService
 
 from common.clock import today
 from common.errors import ServiceUnavailable
@@ -16,10 +21,6 @@ from common.events.accounts import PersonRegistered
 from common.events.documents import DocumentReviewed
 from common.events.training import CourseCompleted, Enrolled
 from common.identity import normalise_ssn, ssn_index
-from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
-from rosters.models import Answer, ClassificationRecord, Person, WorkDay
-from rosters.rulebook import CatalogCache
-from rosters.service import RostersService
 from tests.support.databases import memory_sessions
 from tests.support.factories import make_ssn
 
@@ -49,7 +50,7 @@ def make_known_person(**overrides) -> dict:
 
 
 def at(day: date) -> datetime:
-    return datetime.combine(day, clock_time(12)).astimezone(timezone.utc)
+    return datetime.combine(day, clock_time(12)).astimezone(UTC)
 
 
 def types(published) -> list[str]:
@@ -149,7 +150,7 @@ def placed_grip(service, session, placed_on: date) -> dict:
                                                     completed_on=placed_on).model_dump(mode="json"))
     session.add(ClassificationRecord(id=uuid.uuid4(), person_id=person["person_id"], classification_code="80-GRIP",
                                      local="80", applied_on=placed_on, placed_on=placed_on, status="compliant",
-                                     status_as_of=placed_on, updated_at=datetime.now(timezone.utc)))
+                                     status_as_of=placed_on, updated_at=datetime.now(UTC)))
     session.commit()
     return person
 

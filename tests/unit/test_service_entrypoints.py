@@ -1,8 +1,8 @@
 """Service classes in isolation with nameko's worker_factory: no broker, a real session."""
 import pytest
+from accounts.service import AccountsService
 from nameko.testing.services import worker_factory
 
-from accounts.service import AccountsService
 from common.errors import ValidationFailed
 from tests.support.databases import memory_sessions
 from tests.support.factories import make_person

@@ -1,6 +1,6 @@
 import pytest
-
 from accounts import ssn
+from cryptography.exceptions import InvalidTag
 
 
 @pytest.mark.parametrize("raw", ["123-45-6789", "123456789", " 123-45-6789 "])
@@ -23,7 +23,7 @@ def test_ssn_is_encrypted_with_a_fresh_nonce_and_decrypts_back():
 
 def test_a_different_key_cannot_decrypt():
     blob = ssn.encrypt_ssn("123456789", {"HUB_SSN_KEY": "key-one"})
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTag):
         ssn.decrypt_ssn(blob, {"HUB_SSN_KEY": "key-two"})
 
 

@@ -3,8 +3,18 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from common.contracts.accounts import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut, LogInIn,
-                              MeOut, ProfilePatch, ResetConfirmIn, ResetRequestIn, SessionOut)
+from common.contracts.accounts import (
+    ChangePasswordIn,
+    ClaimIn,
+    CreateAccountIn,
+    CreatedAccountOut,
+    LogInIn,
+    MeOut,
+    ProfilePatch,
+    ResetConfirmIn,
+    ResetRequestIn,
+    SessionOut,
+)
 from common.errors import Forbidden
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route

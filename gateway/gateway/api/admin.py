@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import current_app, jsonify, request
 from pydantic import BaseModel, Field
 
-from common.contracts.accounts import PayrollKeyOut
 from common.authz import STAFF
 from common.config import SERVICES
+from common.contracts.accounts import PayrollKeyOut
 from common.errors import HubError
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route

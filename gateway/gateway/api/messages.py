@@ -4,10 +4,10 @@ import uuid
 
 from flask import current_app, jsonify
 
+from common.contracts.notifications import MessagesOut
 from gateway.api import api
 from gateway.api.openapi import api_route
 from gateway.auth import actor, own_person_id, require_api
-from common.contracts.notifications import MessagesOut
 
 
 @api_route(api, "/me/messages", "GET", "Your Message Center, newest first", "a logged-in person",

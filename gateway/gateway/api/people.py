@@ -6,12 +6,11 @@ import uuid
 from flask import current_app, jsonify
 from pydantic import BaseModel, Field
 
+from common.authz import STAFF  # noqa: E402
 from common.contracts.accounts import CreatedAccountOut, CreatePersonIn, PersonOut, StaffAccountIn
 from gateway.api import api, created, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, require_api, viewer
-
-from common.authz import STAFF  # noqa: E402
 
 
 def rpc(method: str, *args):

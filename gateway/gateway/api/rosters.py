@@ -7,17 +7,33 @@ import uuid
 from flask import current_app, jsonify, request
 from pydantic import BaseModel, Field
 
+from common.authz import STAFF  # noqa: E402
+from common.contracts.rosters import (
+    ApplyIn,
+    ClassificationsOut,
+    ImposeSuspensionIn,
+    LiftSuspensionIn,
+    MyClassificationsOut,
+    PayrollBatchIn,
+    PayrollReportOut,
+    RecordOut,
+    RecordWorkDaysIn,
+    ReviewWorkDayIn,
+    SubmitWorkDaysIn,
+    SuspensionOut,
+    SuspensionsOut,
+    SweepIn,
+    SweepOut,
+    WorkDayOut,
+    WorkDaysSubmittedOut,
+    WorkExperienceOut,
+    check_batch_size,
+)
 from common.errors import ValidationFailed
 from gateway.api import api, created, json_body, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, own_person_id, person_facts, require_api
-from common.contracts.rosters import (ApplyIn, ClassificationsOut, MyClassificationsOut,
-                             PayrollBatchIn, PayrollReportOut, RecordOut, RecordWorkDaysIn, ReviewWorkDayIn,
-                             SubmitWorkDaysIn, SweepIn, SweepOut, WorkDayOut, WorkDaysSubmittedOut,
-                             WorkExperienceOut, check_batch_size, ImposeSuspensionIn, LiftSuspensionIn,
-                             SuspensionOut, SuspensionsOut)
 
-from common.authz import STAFF  # noqa: E402
 AS_OF = {"name": "as_of", "in": "query", "required": False,
          "description": "Evaluate as of this day (YYYY-MM-DD); today by default.",
          "schema": {"type": "string", "format": "date"}}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
+from common.contracts.rosters import SearchCriteria, SearchResult
 from gateway.api import api, parse_body
 from gateway.api.openapi import api_route
 from gateway.limits import limiter
-from common.contracts.rosters import SearchCriteria, SearchResult
 
 
 def search_roster(criteria: SearchCriteria) -> dict:

@@ -2,7 +2,6 @@
 "Forgot your password?", the reset link, and claiming a migrated account from an invitation."""
 from __future__ import annotations
 
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from common.contracts.accounts import ClaimIn, CreateAccountIn, LogInIn, ResetConfirmIn, ResetRequestIn

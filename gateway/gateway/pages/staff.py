@@ -21,6 +21,7 @@ from gateway.pages.portal import usdate
 staff = Blueprint("staff", __name__, url_prefix="/staff")
 
 from common.authz import STAFF  # noqa: E402
+
 NEW_PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "ssn", "email", "phone")
 
 
@@ -222,7 +223,7 @@ def _people_cards(person_ids: list[str], as_viewer: dict) -> dict[str, dict]:
 
     with ThreadPoolExecutor(min(8, len(person_ids))) as pool:
         cards = list(pool.map(card, person_ids))
-    return {person_id: c for person_id, c in zip(person_ids, cards) if c}
+    return {person_id: c for person_id, c in zip(person_ids, cards, strict=True) if c}
 
 
 @staff.get("/work-days")

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from accounts import ssn as ssn_crypto
 from accounts.models import Account, Person, PersonLocal
 from accounts.registration import CONTACT_COLUMNS, contact_event, email_in_use
-from common.contracts.accounts import Contact, MeOut, PersonOut, ProfilePatch
 from common import audit
 from common.authz import STAFF, PersonView, Principal, person_view, require_role
+from common.contracts.accounts import Contact, MeOut, PersonOut, ProfilePatch
 from common.errors import Conflict, NotFound, ValidationFailed
 from common.events.accounts import EmailMarkedUndeliverable, ProfileUpdated
 
@@ -85,7 +85,7 @@ def person_card(session: Session, person_id: uuid.UUID, viewer: Principal) -> di
 def start_acting(session: Session, person_id: uuid.UUID, actor) -> dict:
     """Staff begin helping a person: their card, and one audit entry for the visit."""
     staff = Principal(roles=actor.roles)
-    require_role(staff, "staff_reviewer", "staff_admin")
+    require_role(staff, *STAFF)
     card = person_card(session, person_id, staff)
     audit.record(session, actor.model_copy(update={"on_behalf_of": person_id}),
                  "act_on_behalf.started", "person", person_id)

@@ -11,8 +11,8 @@ from accounts import ssn as ssn_crypto
 from accounts.clock import now
 from accounts.models import Account, Person
 from accounts.passwords import hash_password
-from common.contracts.accounts import CreateAccountIn, CreatePersonIn
 from common import audit
+from common.contracts.accounts import CreateAccountIn, CreatePersonIn
 from common.errors import Conflict
 from common.events.accounts import AccountClaimed, ContactDetailsChanged, PersonRegistered
 

@@ -5,12 +5,23 @@ from nameko.rpc import rpc
 
 from accounts import profile, recovery, registration, sessions, staff, throttle
 from accounts.models import Base
-from common.contracts.accounts import (ChangePasswordIn, ClaimIn, CreateAccountIn, CreatedAccountOut,
-                              CreatePersonIn, LogInIn, PayrollKeyOut, ProfilePatch, ResetConfirmIn,
-                              ResetRequestIn, SessionOut, StaffAccountIn)
 from common import config as hub_config
 from common.audit import as_actor
 from common.authz import as_principal
+from common.contracts.accounts import (
+    ChangePasswordIn,
+    ClaimIn,
+    CreateAccountIn,
+    CreatedAccountOut,
+    CreatePersonIn,
+    LogInIn,
+    PayrollKeyOut,
+    ProfilePatch,
+    ResetConfirmIn,
+    ResetRequestIn,
+    SessionOut,
+    StaffAccountIn,
+)
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, parse_id, validated
 from common.events.notifications import EmailFailed

@@ -11,9 +11,9 @@ from accounts import throttle
 from accounts.clock import now
 from accounts.models import Account, ApiSession, PayrollClient
 from accounts.passwords import verify_password
-from common.contracts.accounts import LogInIn, Principal
 from accounts.tokens import digest, new_secret
 from common import audit
+from common.contracts.accounts import LogInIn, Principal
 from common.errors import NotFound, Unauthorized
 
 SESSION_LIFETIME = timedelta(hours=12)

@@ -13,11 +13,11 @@ from accounts import sessions
 from accounts.clock import now
 from accounts.models import Account, PayrollClient
 from accounts.passwords import hash_password
-from common.contracts.accounts import StaffAccountIn
 from accounts.tokens import digest
 from common import audit
 from common import config as hub_config
 from common.audit import Actor
+from common.contracts.accounts import StaffAccountIn
 from common.errors import Conflict
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ class Limits:
     known_for: timedelta = timedelta(days=90)
 
     @classmethod
-    def from_config(cls, config) -> "Limits":
+    def from_config(cls, config) -> Limits:
         # the per-address limit may need raising where many people share one address (an office
         # behind one router)
         return cls(address_failures=int(hub_config.setting("HUB_LOGIN_MAX_FAILURES_PER_ADDRESS",

@@ -16,8 +16,13 @@ from sqlalchemy.orm import Session
 from common.clock import local_day, now
 from common.contracts.notifications import MessageOut, MessagesOut
 from common.errors import NotFound
-from common.events.accounts import (AccountClaimed, ContactDetailsChanged, InvitationSent,
-                                    PasswordResetRequested, PersonRegistered)
+from common.events.accounts import (
+    AccountClaimed,
+    ContactDetailsChanged,
+    InvitationSent,
+    PasswordResetRequested,
+    PersonRegistered,
+)
 from common.events.notifications import MessageCreated
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
 from notifications.models import Message, OutgoingEmail, Recipient

@@ -7,8 +7,13 @@ from common import audit
 from common import config as hub_config
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, parse_id
-from common.events.accounts import (AccountClaimed, ContactDetailsChanged, InvitationSent,
-                                    PasswordResetRequested, PersonRegistered)
+from common.events.accounts import (
+    AccountClaimed,
+    ContactDetailsChanged,
+    InvitationSent,
+    PasswordResetRequested,
+    PersonRegistered,
+)
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
 from common.health import StandardRpcs
 from common.idempotency import first_delivery

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from common import audit
+from common.contracts.rosters import RecordOut
 from common.errors import Conflict, NotFound, ServiceUnavailable, validated
 from common.events import Event
 from common.events.rosters import ApplicationStarted
@@ -23,7 +24,6 @@ from rosters.facts_store import facts_for
 from rosters.models import ClassificationRecord, Person
 from rosters.records import Reevaluation
 from rosters.rulebook import classification_or_none
-from common.contracts.rosters import RecordOut
 from rosters.views import record_out
 
 

@@ -30,18 +30,27 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 import yaml
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from rosters.engine.rules import (AllOf, AnyOf, CatalogFile, Classification, Course, Document, Local,
-                                  Questionnaire, WorkDays)
+from rosters.engine.rules import (
+    AllOf,
+    AnyOf,
+    CatalogFile,
+    Classification,
+    Course,
+    Document,
+    Local,
+    Questionnaire,
+    WorkDays,
+)
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 KINDS = ("work_days", "course", "document", "time_in_group", "questionnaire", "any_of", "all_of")
@@ -312,7 +321,7 @@ def check_catalog(files: Sequence[tuple[str, CatalogFile]]) -> None:
         by_local[f.local.code].append((source, f))
     for local, versions in by_local.items():
         ordered = sorted(versions, key=lambda sf: sf[1].version)
-        for (earlier_source, earlier), (source, later) in zip(ordered, ordered[1:]):
+        for (earlier_source, earlier), (source, later) in zip(ordered, ordered[1:], strict=False):
             if later.effective < earlier.effective:
                 problems.append(f"{source}: effective: version {later.version} of local {local} takes "
                                 f"effect on {later.effective}, before version {earlier.version} "
@@ -386,11 +395,11 @@ class Catalog:
     # construction ---------------------------------------------------------------------------------
 
     @classmethod
-    def from_files(cls, folder: Path | str | None = None) -> "Catalog":
+    def from_files(cls, folder: Path | str | None = None) -> Catalog:
         return cls(load_catalog_files(folder))
 
     @classmethod
-    def from_rows(cls, rows: Iterable) -> "Catalog":
+    def from_rows(cls, rows: Iterable) -> Catalog:
         """From rows of the CatalogVersion table (or anything with local, version, effective_on,
         source and document — the validated file as JSON)."""
         return cls(_stored_files(rows))
@@ -508,7 +517,7 @@ def sync_catalog_to_db(session: Session, files: Iterable[CatalogFile | tuple[Pat
         raise CatalogError(problems)
     # the stored versions and the new ones must make a consistent catalog together
     Catalog([*_stored_files(rows), *new])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for source, f in new:
         session.add(CatalogVersion(local=f.local.code, version=f.version, effective_on=f.effective,
                                    document=_document(f), source=source[:200], loaded_at=now))

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from common import audit
+from common.contracts.rosters import PayrollRecordIn, PayrollReportOut, RejectedRecord, check_batch_size
 from common.errors import ValidationFailed
 from common.events import Event
 from common.identity import normalise_ssn, ssn_index
@@ -24,7 +25,6 @@ from rosters.clock import now
 from rosters.facts_store import chunks
 from rosters.models import Person, WorkDay
 from rosters.records import Reevaluation
-from common.contracts.rosters import PayrollRecordIn, PayrollReportOut, RejectedRecord, check_batch_size
 from rosters.work import dedupe_key, existing_keys, known_codes, recorded_events
 
 NAME_MISMATCH = "name does not match our record for that SSN"

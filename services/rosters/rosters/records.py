@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,8 +15,14 @@ from sqlalchemy.orm import Session
 from common import audit
 from common.audit import Actor
 from common.events import Event
-from common.events.rosters import (DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated,
-                                   StatusChanged, Suspended)
+from common.events.rosters import (
+    DeadlineApproaching,
+    GroupAdvanced,
+    PlacedOnRoster,
+    Reinstated,
+    StatusChanged,
+    Suspended,
+)
 from rosters.clock import now
 from rosters.engine.evaluate import Evaluation, evaluate
 from rosters.engine.facts import Facts
@@ -45,7 +51,7 @@ class Tally:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         for name, value in other.as_dict().items():
             setattr(self, name, getattr(self, name) + value)
 

@@ -27,9 +27,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from common.clock import today as hub_today
-from common.contracts.rosters import (CRITERIA, MAX_PAGE, ON_ROSTER, PAGE_SIZE, PUBLIC_STATUSES,  # noqa: F401
-                                      STATUS_LABELS as LABELS, PublicClassification, PublicPerson,
-                                      SafetyPass, SearchCriteria, SearchResult)
+from common.contracts.rosters import (  # noqa: F401
+    CRITERIA,
+    MAX_PAGE,
+    ON_ROSTER,
+    PAGE_SIZE,
+    PUBLIC_STATUSES,
+    PublicClassification,
+    PublicPerson,
+    SafetyPass,
+    SearchCriteria,
+    SearchResult,
+)
+from common.contracts.rosters import STATUS_LABELS as LABELS
 from common.identity import ssn_index
 from rosters.models import CatalogVersion, ClassificationRecord, Completion, Person
 
@@ -182,7 +192,7 @@ def _safety_pass_of(session: Session, ids: list, today: date) -> dict:
 
 # --- classification names from the catalog -------------------------------------------------------
 
-_names_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine → (key, names)
+_names_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → (key, names)
 _names_lock = threading.Lock()
 
 

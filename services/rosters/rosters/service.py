@@ -10,7 +10,7 @@ from nameko.timer import timer
 from common import daily
 from common.audit import Actor, as_actor
 from common.authz import Principal, require_role
-from common.contracts.rosters import RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, SweepIn
+from common.contracts.rosters import RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, SuspensionsOut, SweepIn
 from common.db import Database
 from common.errors import EXPECTED_ERRORS, ValidationFailed, parse_id, validated
 from common.events import Event
@@ -20,7 +20,6 @@ from common.events.training import CompletionExpired, CourseCompleted, Enrolled
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
-from common.contracts.rosters import SuspensionsOut
 from common.publisher import EventPublisher
 from common.secrets import RequiredSecrets
 from rosters import applications, facts_events, payroll, suspensions, sweep, views, work

@@ -33,7 +33,8 @@ def _reevaluate(session: Session, catalog, record: ClassificationRecord, today: 
     return reevaluation.events
 
 
-def impose(session: Session, catalog, data: ImposeSuspensionIn, actor, today: date) -> tuple[SuspensionOut, list[Event]]:
+def impose(session: Session, catalog, data: ImposeSuspensionIn, actor,
+           today: date) -> tuple[SuspensionOut, list[Event]]:
     code = data.classification_code.upper()
     record = session.scalar(sa.select(ClassificationRecord).where(
         ClassificationRecord.person_id == data.person_id, ClassificationRecord.classification_code == code,

@@ -7,8 +7,8 @@ The sweep goes a batch of people at a time; the entrypoint publishes each batch'
 commits before the next, so transactions stay short when there are tens of thousands of people."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
-from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session

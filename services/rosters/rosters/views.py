@@ -9,13 +9,13 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from common.contracts.rosters import ClassificationOut, MyClassificationsOut, RecordOut
 from common.errors import NotFound
 from rosters.engine.evaluate import Evaluation, evaluate, pending_advancement
 from rosters.engine.requirements import label_of
 from rosters.facts_store import as_engine_record, facts_for
 from rosters.models import ClassificationRecord
 from rosters.rulebook import classification_or_none
-from common.contracts.rosters import ClassificationOut, MyClassificationsOut, RecordOut
 
 
 def _local(catalog, code: str):

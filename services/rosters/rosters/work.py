@@ -11,6 +11,15 @@ from sqlalchemy.orm import Session
 
 from common import audit
 from common.audit import as_actor
+from common.contracts.rosters import (
+    RecordWorkDaysIn,
+    ReviewWorkDayIn,
+    SubmitWorkDaysIn,
+    WorkDayIn,
+    WorkDayOut,
+    WorkDaysSubmittedOut,
+    WorkExperienceOut,
+)
 from common.errors import NotFound, ValidationFailed
 from common.events import Event
 from common.events.rosters import WorkDaysRecorded
@@ -18,8 +27,6 @@ from rosters.clock import now
 from rosters.facts_store import chunks
 from rosters.models import Person, WorkDay
 from rosters.records import Reevaluation
-from common.contracts.rosters import (RecordWorkDaysIn, ReviewWorkDayIn, SubmitWorkDaysIn, WorkDayIn, WorkDayOut,
-                             WorkDaysSubmittedOut, WorkExperienceOut)
 
 MAX_LISTED = 1000
 

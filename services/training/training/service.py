@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from common.db import Database
 from common.events.accounts import PersonRegistered
 from common.health import StandardRpcs

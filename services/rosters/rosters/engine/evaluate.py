@@ -236,7 +236,8 @@ def pending_advancement(current: Evaluation, rules: Classification, next_rules: 
     """The record of the group a person is advancing toward (seed 002): its Other Requirements
     tab carries the time-in-group row with the Anticipated Advancement Date."""
     rule = next(r for r in rules.ongoing if isinstance(r, TimeInGroup))
-    date_text = f"{current.anticipated_advancement_on:%m/%d/%Y}" if current.anticipated_advancement_on else "not yet known"
+    date_text = (f"{current.anticipated_advancement_on:%m/%d/%Y}" if current.anticipated_advancement_on
+                 else "not yet known")
     row = Row(phase="advancement", kind="time_in_group", tab="other", label=label_of(rule), state="unmet",
               detail=f"Anticipated Advancement Date: {date_text}", due_on=current.anticipated_advancement_on,
               next_step="Stay compliant with every requirement: days out of compliance do not count "

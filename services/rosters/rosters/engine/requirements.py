@@ -204,11 +204,12 @@ def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors) -> Chec
 def _combined(rule, facts: Facts, classification: str, on: date, anchors, cache: dict) -> Check:
     parts = [check(r, facts, classification, on, anchors, cache) for r in rule.rules]
     changes = tuple(sorted({d for p in parts for d in p.changes_on}))
-    details = "; ".join(f"{label_of(r)}: {p.detail}" for r, p in zip(rule.rules, parts))
+    details = "; ".join(f"{label_of(r)}: {p.detail}" for r, p in zip(rule.rules, parts, strict=True))
     if isinstance(rule, AnyOf):
         met = [p for p in parts if p.met]
         if met:
-            return Check(True, details, until=max((p.until for p in met), default=None) if all(p.until for p in met) else None,
+            return Check(True, details,
+                         until=max((p.until for p in met), default=None) if all(p.until for p in met) else None,
                          changes_on=changes)
         return Check(False, details, next_step=" Or: ".join(p.next_step for p in parts if p.next_step),
                      pending=any(p.pending for p in parts), changes_on=changes)

@@ -11,9 +11,9 @@ and computed in calendar terms everywhere. The integer fields of earlier files (
 from __future__ import annotations
 
 import calendar
-from functools import cached_property
 from datetime import date, timedelta
-from typing import Annotated, Literal, Union
+from functools import cached_property
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -172,15 +172,15 @@ class Questionnaire(_Timed):
 
 class AnyOf(Rule):
     kind: Literal["any_of"] = "any_of"
-    rules: tuple["Requirement", ...] = Field(min_length=2)
+    rules: tuple[Requirement, ...] = Field(min_length=2)
 
 
 class AllOf(Rule):
     kind: Literal["all_of"] = "all_of"
-    rules: tuple["Requirement", ...] = Field(min_length=1)
+    rules: tuple[Requirement, ...] = Field(min_length=1)
 
 
-Requirement = Annotated[Union[WorkDays, Course, Document, TimeInGroup, Questionnaire, AnyOf, AllOf],
+Requirement = Annotated[WorkDays | Course | Document | TimeInGroup | Questionnaire | AnyOf | AllOf,
                         Field(discriminator="kind")]
 AnyOf.model_rebuild()
 AllOf.model_rebuild()

@@ -8,35 +8,19 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from nameko.testing.services import worker_factory
 from rosters import records as records_module
-from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
 from rosters.models import WorkDay
-from rosters.rulebook import CatalogCache
-from rosters.service import RostersService
 
 from common.errors import Forbidden, ValidationFailed
 from common.events.accounts import PersonRegistered
 from common.identity import normalise_ssn, ssn_index
-from tests.support.databases import memory_sessions
 from tests.support.factories import make_ssn
 
 TODAY = date.today()
 PAYROLL = {"account_id": None, "roles": ["payroll_client"]}
 IP_ROLES = ["industry_professional"]
-CATALOG_FILES = load_catalog_files()
 
 
-@pytest.fixture
-def rosters():
-    sessions = memory_sessions("rosters")
-    with sessions() as session:
-        sync_catalog_to_db(session, CATALOG_FILES)
-        session.commit()
-        published = []
-        service = worker_factory(RostersService, db=session, publish=published.append, config={},
-                                 rulebook=CatalogCache())
-        yield service, session, published
 
 
 def make_record(**overrides) -> dict:

@@ -9,11 +9,7 @@ from datetime import time as clock_time
 
 import pytest
 import sqlalchemy as sa
-from nameko.testing.services import worker_factory
-from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
 from rosters.models import Answer, ClassificationRecord, Person, WorkDay
-from rosters.rulebook import CatalogCache
-from rosters.service import RostersService
 
 from common.clock import today
 from common.errors import ServiceUnavailable
@@ -21,24 +17,13 @@ from common.events.accounts import PersonRegistered
 from common.events.documents import DocumentReviewed
 from common.events.training import CourseCompleted, Enrolled
 from common.identity import normalise_ssn, ssn_index
-from tests.support.databases import memory_sessions
 from tests.support.factories import make_ssn
 
 TODAY = today()
 IP = {"roles": ["industry_professional"]}
 STAFF = {"account_id": str(uuid.uuid4()), "roles": ["staff_reviewer"]}
-CATALOG_FILES = load_catalog_files()
 
 
-@pytest.fixture
-def rosters():
-    with memory_sessions("rosters")() as session:
-        sync_catalog_to_db(session, CATALOG_FILES)
-        session.commit()
-        published = []
-        service = worker_factory(RostersService, db=session, publish=published.append, config={},
-                                 rulebook=CatalogCache())
-        yield service, session, published
 
 
 def make_known_person(**overrides) -> dict:

@@ -9,19 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from common.contracts.rosters import STATUS_LABELS
 from rosters.engine.facts import Facts, Record, Suspension
 from rosters.engine.requirements import DAY, TABS, Check, check, label_of
 from rosters.engine.rules import Classification, Period, TimeInGroup
 
-LABELS = {
-    "in_progress_not_training_eligible": "In Progress - Not Training Eligible",
-    "in_progress_training_eligible": "In Progress - Training Eligible",
-    "compliant": "Compliant",
-    "approaching_deadline": "Approaching Deadlines",
-    "not_compliant": "Not Compliant",
-    "pending_advancement": "Pending (In Progress)",
-    "closed": "Closed",
-}
+LABELS = STATUS_LABELS  # the codes and labels are part of the API contract
 
 
 @dataclass

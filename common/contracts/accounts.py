@@ -3,7 +3,6 @@ the service and the gateway (which validates requests with the same models and i
 from services/)."""
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -21,6 +20,7 @@ from pydantic import (
 
 from common.authz import Principal  # noqa: F401  (re-exported: the gateway's import path)
 from common.clock import today as hub_today
+from common.contracts.text import plain_text, visible_name
 from common.identity import SSN_JSON_PATTERN, normalise_ssn
 from common.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
 from common.password_policy import RULES as PASSWORD_RULES
@@ -36,31 +36,6 @@ class Strict(BaseModel):
 # e-mail addresses are compared and stored in lower case
 LowerEmail = Annotated[EmailStr, AfterValidator(str.lower)]
 
-# Zero-width (non-)joiners are part of spelling in Persian and Indic names; every other control
-# or format character (NUL, escapes, bidi overrides such as U+202E, soft hyphens, zero-width
-# spaces) can make a name display as something it is not, so it is refused.
-JOINERS = {"\u200c", "\u200d"}
-
-
-def _hidden(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Cn") and char not in JOINERS
-
-
-def _plain_text(value, what: str = "This text"):
-    if isinstance(value, str) and any(_hidden(char) for char in value):
-        raise ValueError(f"{what} contains control or invisible formatting characters; "
-                         "please type it again using letters, spaces and punctuation.")
-    return value
-
-
-def _visible_name(value):
-    _plain_text(value, "This name")
-    if isinstance(value, str) and value and not any(
-            not char.isspace() and char not in JOINERS for char in value):
-        raise ValueError("Enter a name with at least one visible letter.")
-    return value
-
-
 class ContactFields(Strict):
     phone: str | None = Field(None, max_length=40, pattern=r"^[0-9+().\- ]{7,40}$")
     address_line1: str | None = Field(None, max_length=200)
@@ -72,7 +47,7 @@ class ContactFields(Strict):
     @field_validator("address_line1", "address_line2", "city", "state", mode="before")
     @classmethod
     def text_is_plain(cls, value):
-        return _plain_text(value)
+        return plain_text(value)
 
 
 class PersonFields(ContactFields):
@@ -90,7 +65,7 @@ class PersonFields(ContactFields):
     @field_validator("first_name", "last_name", mode="before")
     @classmethod
     def name_is_visible(cls, value):
-        return _visible_name(value)
+        return visible_name(value)
 
     @field_validator("date_of_birth")
     @classmethod
@@ -194,7 +169,7 @@ class StaffAccountIn(Strict):
     @field_validator("display_name", "organisation", mode="before")
     @classmethod
     def name_is_visible(cls, value):
-        return _visible_name(value)
+        return visible_name(value)
 
     @model_validator(mode="after")
     def reps_name_their_locals(self):

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common.clock import today
+from common.contracts.text import plain_text, visible_name
 from common.identity import SSN_JSON_PATTERN, normalise_ssn
 
 # Work days older than this are not records anyone can prove; the catalog's windows are years.
@@ -142,6 +143,11 @@ class WorkDayIn(Strict):
     def plausible(cls, value: date) -> date:
         return _work_date_is_plausible(value)
 
+    @field_validator("employer", "production", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value)
+
 
 class SubmitWorkDaysIn(Strict):
     """An Industry Professional reports days worked, with proof (an uploaded document)."""
@@ -160,6 +166,11 @@ class RecordWorkDaysIn(Strict):
 class ReviewWorkDayIn(Strict):
     decision: Literal["approve", "reject"]
     reason: str | None = Field(None, max_length=300)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value)
 
 
 class WorkDayOut(BaseModel):
@@ -210,6 +221,16 @@ class PayrollRecordIn(BaseModel):
     @classmethod
     def plausible(cls, value: date) -> date:
         return _work_date_is_plausible(value)
+
+    @field_validator("last_name", "first_name", mode="before")
+    @classmethod
+    def names_are_visible(cls, value):
+        return visible_name(value)
+
+    @field_validator("employer", "production", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value)
 
 
 class PayrollBatchIn(BaseModel):
@@ -373,7 +394,12 @@ class ImposeSuspensionIn(BaseModel):
     classification_code: str = Field(min_length=1, max_length=40)
     kind: Literal["suspension", "withdrawal"] = "suspension"
     starts_on: date | None = None   # the first day off the roster; today if not given
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500)  # the person is told it
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value)
 
 
 class LiftSuspensionIn(BaseModel):

@@ -196,3 +196,13 @@ def test_only_staff_may_suspend(client, fake_rpc):
 
     assert response.status_code == 403
     assert not any(method == "impose_suspension" for _, method, _ in fake_rpc.calls)
+
+
+@pytest.mark.parametrize("field, value", [("last_name", "Gr\u202eip"), ("first_name", "Pat\x00"),
+                                          ("last_name", "\u200b\u200b"), ("employer", "Warner\x1b[2J")])
+def test_payroll_names_and_employers_with_control_or_invisible_characters_are_refused(field, value):
+    record = {"work_date": today().isoformat(), "classification_code": "80-GRIP", "employer": "WB",
+              "hours": 8, "ssn": "219-09-8765", "last_name": "Grip", "first_name": "Pat", field: value}
+
+    with pytest.raises(ValueError, match="invisible|visible letter"):
+        PayrollRecordIn.model_validate(record)

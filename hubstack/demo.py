@@ -1,14 +1,13 @@
 """Demo data for `make run`: loaded through the same RPCs the pages use, safe to run again."""
 from __future__ import annotations
 
-import time
-from datetime import date, timedelta
+from datetime import timedelta
 
-from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from common import config as hub_config
-from common.errors import Conflict, ServiceUnavailable
+from common.clock import today as hub_today
+from common.errors import Conflict
 
 SYSTEM = {"roles": ["system"]}
 
@@ -29,27 +28,12 @@ DEMO_MIGRATED = {"email": "maria.migrated@example.com", "first_name": "Maria", "
                  "date_of_birth": "1979-09-30", "ssn": "234-56-7890", "origin": "import"}
 
 
-def _when_ready(call, *args, timeout: float = 60):
-    """rosters answers "try again in a moment" until the new person's registration event has
-    reached it; the demo does what a client is asked to do, within a bound."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call(*args)
-        except (ServiceUnavailable, RemoteError) as exc:
-            # common.errors does not register ServiceUnavailable for deserialization (yet), so
-            # it may arrive as nameko's RemoteError naming it
-            retry = isinstance(exc, ServiceUnavailable) or exc.exc_type == "ServiceUnavailable"
-            if not retry or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
-def _demo_history(rpc, person_id: str, person: dict) -> None:
+def _demo_history(rpc, person_id: str, il_number: str, person: dict) -> None:
     """John Doe has applied as a Local #80 grip and payroll has reported 12 days: Training
     Eligible, with "12 of 30 days; 18 more needed" on his Work Experience tab."""
-    _when_ready(rpc.rosters.apply, person_id, "80-GRIP", SYSTEM)
-    today = date.today()
+    facts = {"il_number": il_number, "first_name": person["first_name"], "last_name": person["last_name"]}
+    rpc.rosters.apply(person_id, "80-GRIP", SYSTEM, facts)  # rosters need not wait for the event
+    today = hub_today()
     days = [{"ssn": person["ssn"], "last_name": person["last_name"], "first_name": person["first_name"],
              "employer": "Demo Studios", "production": "Demo Feature", "classification_code": "80-GRIP",
              "work_date": (today - timedelta(days=3 * i + 1)).isoformat(), "hours": 10}
@@ -67,7 +51,7 @@ def load_demo_data(amqp_uri: str, admin_email: str, admin_password: str) -> list
             except Conflict:
                 created = None  # loaded on an earlier run: the login still works, so show it
             if created is not None:
-                _demo_history(rpc, created["person_id"], person)
+                _demo_history(rpc, created["person_id"], created["il_number"], person)
             logins.append({"role": "Industry Professional", "email": person["email"],
                            "password": person["password"]})
         for login in DEMO_STAFF:

@@ -31,8 +31,10 @@ _IN_PROCESS = threading.Lock()
 
 
 def upgrade_to_head(service: str, url: str) -> None:
-    """Apply every migration. On PostgreSQL an advisory lock keeps scaled-out replicas that
-    start together from migrating at the same time."""
+    """Apply every migration, on every branch: two changes written side by side may each start
+    from the same revision (alembic "heads"); a merge revision is optional, not required. On
+    PostgreSQL an advisory lock keeps scaled-out replicas that start together from migrating at
+    the same time."""
     with _IN_PROCESS:
         _upgrade(service, url)
 
@@ -46,14 +48,14 @@ def _upgrade(service: str, url: str) -> None:
             connection.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": lock_key})
             try:
                 cfg.attributes["connection"] = connection
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, "heads")
                 connection.commit()
             finally:
                 connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key})
                 connection.commit()
         engine.dispose()
     else:
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
 
 
 def run_migrations(metadata: sa.MetaData) -> None:

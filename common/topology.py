@@ -63,6 +63,10 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("accounts", "rosters", "placed_on_roster"),
     Subscription("rosters", "documents", "document_reviewed"),
     Subscription("rosters", "documents", "document_expired"),
+    Subscription("notifications", "documents", "document_reviewed"),
+    Subscription("notifications", "documents", "document_expired"),
+    # the locals and classifications a person applied for: staff filter the review queue by them
+    Subscription("documents", "rosters", "application_started"),
     Subscription("rosters", "training", "course_completed"),
     Subscription("rosters", "training", "completion_expired"),
     Subscription("rosters", "training", "enrolled"),
@@ -71,6 +75,9 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", "rosters", "reinstated"),
     Subscription("notifications", "rosters", "group_advanced"),
     Subscription("notifications", "rosters", "deadline_approaching"),
+    # Contact Us cases: they carry an anonymous sender's address, so notifications only
+    Subscription("notifications", "documents", "case_opened"),
+    Subscription("notifications", "documents", "case_replied"),
 )
 
 

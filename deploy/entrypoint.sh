@@ -10,7 +10,7 @@ set -eu
 export EVENTLET_TESTS=1
 
 usage() {
-    echo "usage: entrypoint.sh gateway|accounts|rosters|documents|training|notifications|broker-init" >&2
+    echo "usage: entrypoint.sh gateway|accounts|rosters|documents|training|notifications|inbound-mail|broker-init" >&2
     exit 2
 }
 
@@ -23,6 +23,11 @@ case "$1" in
         ;;
     accounts|rosters|documents|training|notifications)
         exec python -m hubstack.launch "$1" --config "/app/services/$1/config.yml"
+        ;;
+    inbound-mail)
+        # the documents mailbox's SMTP server (documents.inbound_mail), as the documents broker user
+        export HUB_INBOUND_SMTP_HOST="${HUB_INBOUND_SMTP_HOST:-0.0.0.0}"
+        exec python -m documents.inbound_mail
         ;;
     broker-init)
         exec python -m hubstack.broker_users init "${HUB_BROKER_DIR:-/etc/hub-broker}"

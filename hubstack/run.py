@@ -30,6 +30,22 @@ DEV_SECRETS = {
 DEV_ENV = {"HUB_DEV_DEFAULTS": "1"}
 
 
+def start_mailbox(stack: Stack) -> str:
+    """Starts the documents mailbox (documents.inbound_mail) unless its port is taken (8025 is
+    also the web port of common mail catchers); says where it listens."""
+    import socket
+
+    host = hub_config.setting("HUB_INBOUND_SMTP_HOST", "127.0.0.1")
+    port = int(hub_config.setting("HUB_INBOUND_SMTP_PORT", "8025"))
+    with socket.socket() as probe:
+        if probe.connect_ex((host, port)) == 0:
+            return (f"Documents mailbox NOT started: {host}:{port} is in use "
+                    "(set HUB_INBOUND_SMTP_PORT to another port)")
+    stack.start_inbound_mail()
+    address = hub_config.setting("HUB_DOCUMENTS_MAILBOX", "documents@csatf.org")
+    return f"Documents mailbox: send mail for {address} to smtp://{host}:{port}"
+
+
 def main() -> int:
     try:
         clock.hub_timezone()  # a bad HUB_TIMEZONE stops here, before anything starts
@@ -62,11 +78,13 @@ def main() -> int:
         stack.start()
         stack.wait_healthy(timeout=120)
         logins = load_demo_data(amqp_uri, env["HUB_ADMIN_EMAIL"], env["HUB_ADMIN_PASSWORD"])
+        mailbox = start_mailbox(stack)
         print("\n" + "=" * 72)
         print(f"  The Industry Hub is running at {stack.url}")
         for login in logins:
             print(f"  {login['role']}: {login['email']} / {login['password']}")
         print(f"  Payroll API key: {env['HUB_PAYROLL_API_KEY']}")
+        print(f"  {mailbox}")
         if not hub_config.smtp_settings():
             print(f"  E-mails are written to {data_dir / 'mail'} (set HUB_SMTP_HOST to send them)")
         for name, value in env.items():

@@ -22,7 +22,8 @@ from common.config import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 COLOURS = {"accounts": 34, "rosters": 35, "documents": 36, "training": 33, "notifications": 32,
-           "gateway": 37}
+           "gateway": 37, "inbound-mail": 36}
+INBOUND_MAIL = "inbound-mail"  # the documents mailbox's SMTP server (documents.inbound_mail)
 
 
 RESTART_LIMIT = 5
@@ -65,6 +66,11 @@ class Stack:
             if services:
                 self.wait_for_services(services, timeout)
             self._spawn("gateway", [sys.executable, "-m", "hubstack.launch", "gateway"])
+
+    def start_inbound_mail(self) -> None:
+        """The documents mailbox's SMTP server on HUB_INBOUND_SMTP_PORT (default 8025); it talks to
+        the documents service over RPC, so it starts once the services answer."""
+        self._spawn(INBOUND_MAIL, [sys.executable, "-m", "documents.inbound_mail"])
 
     def wait_for_services(self, services, timeout: float = 120) -> None:
         """Until each service consumes its RPC queue (nameko's `rpc-<service>`), asked passively

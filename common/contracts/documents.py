@@ -121,3 +121,30 @@ class DownloadOut(BaseModel):
     content_type: str
     size: int
     presigned_url: str | None = None   # S3 only: valid for at most 5 minutes
+
+
+class ReviewQueueFiltersIn(Strict):
+    """`review_queue` filters; empty strings (a query string's blanks) mean "any"."""
+    status: DocumentStatus | Literal["all"] = "pending_review"
+    type: str | None = Field(None, max_length=60)
+    local: str | None = Field(None, max_length=20)
+    classification: str | None = Field(None, max_length=40)
+    limit: int = Field(200, ge=1, le=500)
+
+    @field_validator("type", "local", "classification", mode="before")
+    @classmethod
+    def blank_is_any(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def no_status_means_the_queue(cls, value):
+        return "pending_review" if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+class SweepOut(BaseModel):
+    """What a documents sweep did: `expired` documents made expired as of `as_of`, or orphan
+    objects `removed` from storage."""
+    as_of: date | None = None
+    expired: int = 0
+    removed: int = 0

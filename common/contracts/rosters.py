@@ -270,6 +270,7 @@ class SweepOut(BaseModel):
     reinstated: int
     advanced: int
     warnings: int
+    documents_expired: int | None = None   # the documents service's part of the daily sweep
 
 
 # --- public roster search (SPEC §4 journey 8) -------------------------------------------------

@@ -29,7 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=hub_config.setting("HUB_COOKIE_SECURE", "0") == "1",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
-        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        # Uploads set their own, tighter limit (HUB_UPLOAD_MAX_MB a file, gateway.uploads); this is
+        # the backstop for every other request: the largest Contact Us request (5 files) and a form.
+        MAX_CONTENT_LENGTH=(5 * int(hub_config.setting("HUB_UPLOAD_MAX_MB", "20")) + 1) * 1024 * 1024,
         RATELIMIT_STORAGE_URI=hub_config.setting("HUB_RATELIMIT_STORAGE_URI", "memory://"),
         RATELIMIT_HEADERS_ENABLED=True,
         # per client address; accounts adds its own per-account login throttling
@@ -58,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.api import api
     from gateway.errors import register_error_handlers
     from gateway.health import health
+    from gateway.pages.contact import contact
     from gateway.pages.hub import hub
     from gateway.pages.portal import portal
     from gateway.pages.staff import staff
@@ -70,12 +73,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(hub)
     app.register_blueprint(portal)
     app.register_blueprint(staff)
+    app.register_blueprint(contact)
     register_error_handlers(app)
 
     @app.context_processor
     def layout_context():
         from gateway.auth import acting_person, layout_principal
-        return {"principal": layout_principal, "acting_person": acting_person}
+        return {"principal": layout_principal, "acting_person": acting_person,
+                # seed 000, option 3: documents may also be e-mailed to this mailbox
+                "documents_mailbox": hub_config.setting("HUB_DOCUMENTS_MAILBOX", "documents@csatf.org").split(",")[0]}
 
     @app.after_request
     def security_headers(response):

@@ -36,6 +36,8 @@ def register_error_handlers(app):
         message = exc.description or exc.name
         if exc.code == 404 and not _wants_json():
             message = NOT_FOUND_PAGE
+        if exc.code == 413:
+            message = "That is more than the Hub accepts in one request. Send smaller files, or fewer at a time."
         if exc.code == 429:
             message = f"Too many attempts. Please try again later ({exc.description})."
         # keep what the exception says about itself (Allow on a 405, Retry-After on a 429)

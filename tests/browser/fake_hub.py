@@ -5,11 +5,19 @@ screenshots) of the pages without starting RabbitMQ and five services.
 
 Log in with any password as ip@example.com (an Industry Professional with the records of
 seed 002 and an application under way), rep@example.com (a Local #399 and #44 business
-representative) or staff@example.com (Contract Services)."""
-import sys
-import uuid
+representative) or staff@example.com (Contract Services).
 
-from tests.support.fake_gateway import PERSON_ID, FakeRpc, make_app
+Documents are kept in memory by a fake documents service, their bytes in a real local-folder
+store under HUB_DATA_DIR (a temporary folder unless the environment names one)."""
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from common.storage import LocalFolderStorage
+from tests.support.fake_gateway import PERSON_ID, FakeDocuments, FakeRpc, make_app
 
 STAFF_ACCOUNT = str(uuid.uuid4())
 OTHER_PERSON = str(uuid.uuid4())
@@ -168,8 +176,83 @@ def fake_rpc() -> FakeRpc:
     return rpc
 
 
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" \
+      b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n" \
+      b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+def png(width: int = 240, height: int = 150) -> bytes:
+    """A real picture (a licence-shaped card: blue band on white) for the staff preview."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + (b"\x1f\x4e\x9a" if y < 40 else b"\xf4\xf4\xf4") * width for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+UPLOAD_DELAY = float(os.environ.get("FAKE_HUB_UPLOAD_DELAY", "0.8"))  # long enough to see the progress bar
+
+
+def fake_documents(rpc: FakeRpc, storage: LocalFolderStorage) -> FakeDocuments:
+    """John Doe's documents as seed 000 shows them: a medical certificate approved, its renewal
+    rejected in red with the reason, a licence approved; Robin Dolly's waiting for review."""
+    documents = FakeDocuments(rpc, people=CARDS, storage=storage)
+    on_file = [
+        (PERSON_ID, "dot_medical_certificate", "approved", {"expires_on": "2024-03-20", "file_name": "medical-2022.pdf",
+                                                             "uploaded_at": "2022-03-01T17:00:00+00:00"}),
+        (PERSON_ID, "dot_medical_certificate", "rejected", {"reason": "Document is illegible",
+                                                             "file_name": "medical-renewal.jpg",
+                                                             "uploaded_at": "2024-02-25T17:00:00+00:00"}),
+        (PERSON_ID, "cdl_class_a", "approved", {"expires_on": "2026-08-31", "file_name": "cdl-a.pdf",
+                                                "uploaded_at": "2022-05-01T17:00:00+00:00"}),
+        (PERSON_ID, "proof_of_employment", "pending_review", {"file_name": "paystub-feb.pdf",
+                                                              "uploaded_at": "2024-02-28T17:00:00+00:00"}),
+        (OTHER_PERSON, "dot_medical_certificate", "pending_review", {"file_name": "robin-medical.pdf",
+                                                                     "classification_code": "399-DRIVER-G3",
+                                                                     "uploaded_at": "2024-02-26T17:00:00+00:00"}),
+        (OTHER_PERSON, "cdl_class_b", "approved", {"expires_on": "2025-06-30", "file_name": "robin-cdl-b.pdf",
+                                                   "uploaded_at": "2023-06-01T17:00:00+00:00"}),
+    ]
+    on_file.append((PERSON_ID, "cdl_class_b", "pending_review", {"file_name": "cdl-b-photo.png",
+                                                                 "content_type": "image/png",
+                                                                 "uploaded_at": "2024-02-27T17:00:00+00:00"}))
+    for person_id, document_type, status, fields in on_file:
+        key = f"documents/{uuid.uuid4()}"
+        data = png() if fields.get("content_type") == "image/png" else PDF
+        storage.put(key, data, fields.get("content_type", "application/pdf"))
+        documents.add(person_id, document_type, status, key=key, size=len(data), **fields)
+    register = documents.register_upload
+
+    def slow_register(payload, actor):
+        time.sleep(UPLOAD_DELAY)
+        return register(payload, actor)
+
+    rpc.answer("documents", "register_upload", slow_register)
+    return documents
+
+
+def work_days_with_proof(documents: FakeDocuments) -> list[dict]:
+    proof = next(d for d in documents.documents.values() if d["document_type"] == "proof_of_employment")
+    return [{"id": str(uuid.uuid4()), "work_date": "2024-02-20", "classification_code": "80-GRIP",
+             "employer": "Stage 5 Payroll", "production": "Night Shoot", "hours": 10.0, "source": "ip_submitted",
+             "verified": False, "rejected_reason": None, "person_id": PERSON_ID, "il_number": "1234567890",
+             "name": "John Doe", "proof_document_id": proof["id"]}]
+
+
 def main(port: int) -> None:
-    app = make_app(fake_rpc())
+    rpc = fake_rpc()
+    data_dir = Path(os.environ.get("HUB_DATA_DIR") or tempfile.mkdtemp(prefix="fake-hub-"))
+    storage = LocalFolderStorage(data_dir / "objects")
+    documents = fake_documents(rpc, storage)
+    rpc.answer("rosters", "pending_work_days", lambda actor: work_days_with_proof(documents))
+    rpc.answer("rosters", "my_work_experience", lambda person_id: {"days": [], "verified_total": 12,
+                                                                   "pending_total": 0})
+    rpc.answer("rosters", "submit_work_days", lambda person_id, payload, actor, facts: {
+        "recorded": len(payload["days"]), "duplicates": 0, "days": []})
+    app = make_app(rpc, HUB_DATA_DIR=str(data_dir))
+    app.extensions["hub_storage"] = storage
     app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
 
 

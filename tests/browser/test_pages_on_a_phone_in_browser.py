@@ -77,12 +77,23 @@ def test_the_requirement_tabs_are_an_even_grid_on_a_phone(fake_hub, page):
 
 def test_a_next_step_calls_contract_services_with_one_tap(fake_hub, page):
     log_in(page, fake_hub, "ip")
+    page.goto(fake_hub + "/portal/classifications/80-GRIP?tab=work_experience")
+
+    step = page.get_by_test_id("next-step")
+    expect(step).to_have_count(1)
+    expect(step.get_by_role("link", name="818.565.0550 ext. 1100")).to_have_attribute("href", "tel:+18185650550,1100")
+
+
+def test_a_document_next_step_points_to_the_upload_right_under_it(fake_hub, page):
+    log_in(page, fake_hub, "ip")
     page.goto(fake_hub + "/portal/classifications/399-DRIVER-G3?tab=documents")
 
     step = page.get_by_test_id("next-step")
     expect(step).to_have_count(1)  # the licence is met; the certificate is due
     expect(step).to_contain_text("DOT Medical Examiner's Certificate")
-    expect(step.get_by_role("link", name="818.565.0550 ext. 1100")).to_have_attribute("href", "tel:+18185650550,1100")
+    expect(step).to_contain_text("“Upload Files” below")
+    certificate = page.get_by_test_id("requirement").filter(has_text="DOT Medical Examiner's Certificate")
+    expect(certificate.get_by_role("button", name="Upload Files")).to_be_visible()
     expect(page.get_by_test_id("requirement").filter(has_text="Commercial Driver's License")).to_have_count(1)
 
 

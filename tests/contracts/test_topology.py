@@ -38,7 +38,8 @@ def test_every_subscription_is_to_a_published_event_contract():
 
 def test_contact_details_go_only_to_the_notifications_service():
     consumers = {s.consumer for s in SUBSCRIPTIONS
-                 if (s.source, s.event_type) == ("accounts", "contact_details_changed")}
+                 if (s.source, s.event_type) in {("accounts", "contact_details_changed"),
+                                                 ("documents", "case_opened"), ("documents", "case_replied")}}
     assert consumers == {"notifications"}
 
 

@@ -224,7 +224,8 @@ def test_only_staff_run_a_sweep(hub, ip, admin):
     response = requests.post(hub.api("/staff/sweeps"), headers=bearer(admin), json=as_of)
     assert response.status_code == 200, response.text
     assert set(response.json()) == {"as_of", "evaluated", "placed", "suspended", "reinstated", "advanced",
-                                    "warnings"}
+                                    "warnings", "documents_expired"}
+    assert response.json()["documents_expired"] == 0
     assert_error(requests.post(hub.api("/staff/sweeps"), headers=bearer(admin), json={}), 422, "validation_failed")
 
 

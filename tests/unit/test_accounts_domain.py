@@ -171,3 +171,11 @@ def test_a_person_may_read_their_own_card_but_not_someone_elses(session):
     assert card["il_number"] == me.il_number and card["last_name"] == "Grip"
     with pytest.raises(NotFound):
         profile.person_card(session, other.id, Principal(roles=["industry_professional"], person_id=me.id))
+
+
+def test_the_documents_mailbox_can_tell_whose_address_a_message_came_from(session):
+    data, person, _ = register(session, email="pat.grip@example.com")
+
+    assert profile.find_person_by_email(session, " Pat.Grip@Example.com ") == {"person_id": str(person.id)}
+    assert profile.find_person_by_email(session, "stranger@example.com") is None
+    assert profile.find_person_by_email(session, "") is None

@@ -145,6 +145,20 @@ def test_a_document_counts_only_while_approved_and_unexpired():
     assert medical.tab == "documents"
 
 
+def test_a_choice_between_documents_is_a_required_documents_row_naming_its_types_and_one_next_step():
+    record = Record("399-DRIVER-G3", applied_on=D(2024, 1, 1), placed_on=D(2024, 1, 1))
+    facts = Facts(documents=(ApprovedDocument("dot_medical_certificate", D(2024, 1, 1), D(2025, 6, 30)),))
+
+    rows = evaluate(record, DRIVER_G3, facts, D(2024, 5, 1)).rows
+
+    cdl = next(r for r in rows if r.kind == "any_of")
+    medical = next(r for r in rows if r.kind == "document")
+    assert cdl.tab == "documents" and cdl.state == "unmet"
+    assert cdl.numbers["document_types"] == ["cdl_class_a", "cdl_class_b"]
+    assert medical.numbers["document_types"] == ["dot_medical_certificate"]
+    assert cdl.next_step.count("Upload it") == 1 and " Or: " not in cdl.next_step
+
+
 # --- journey 4: grouping advancement (seed 002) ---------------------------------------------------
 
 def driver_facts(medical_gap_days: int = 0):

@@ -206,3 +206,35 @@ def test_payroll_names_and_employers_with_control_or_invisible_characters_are_re
 
     with pytest.raises(ValueError, match="invisible|visible letter"):
         PayrollRecordIn.model_validate(record)
+
+
+def test_a_request_too_large_for_any_endpoint_is_refused_in_plain_words(fake_rpc):
+    client = make_app(fake_rpc, MAX_CONTENT_LENGTH=1000).test_client()
+
+    response = client.post("/api/v1/roster/search", data=b'{"last_name": "' + b"x" * 2000 + b'"}',
+                           content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "too_large"
+    assert "smaller files" in response.get_json()["message"]
+    assert not fake_rpc.calls
+
+
+def test_the_request_limit_leaves_room_for_five_attachments_of_the_upload_cap(monkeypatch, fake_rpc):
+    monkeypatch.setenv("HUB_UPLOAD_MAX_MB", "10")
+
+    assert make_app(fake_rpc).config["MAX_CONTENT_LENGTH"] == 51 * 1024 * 1024
+
+
+def test_the_staff_sweep_expires_documents_before_the_rosters_sweep(client, fake_rpc):
+    logged_in(client, fake_rpc, "staff_admin")
+    fake_rpc.answer("documents", "sweep_expired", lambda as_of, actor: {"as_of": as_of, "expired": 2, "removed": 0})
+    fake_rpc.answer("rosters", "run_sweep", lambda as_of, actor: {
+        "as_of": as_of, "evaluated": 3, "placed": 0, "suspended": 1, "reinstated": 0, "advanced": 0, "warnings": 0})
+
+    response = client.post("/api/v1/staff/sweeps", json={"as_of": "2026-07-01"}, headers={"Authorization": "Bearer t"})
+
+    assert response.status_code == 200
+    assert response.get_json()["documents_expired"] == 2 and response.get_json()["suspended"] == 1
+    methods = [method for _, method, _ in fake_rpc.calls if method in ("sweep_expired", "run_sweep")]
+    assert methods == ["sweep_expired", "run_sweep"]

@@ -111,6 +111,12 @@ SAMPLES = {
                        "to_classification": "Local #399 Driver (Group 2)"},
     "deadline_approaching": {"classification": GRIP, "requirement": "Safety Pass A", "due_on": date(2027, 1, 4),
                              "days_left": 7, "placed": True},
+    "document_approved": {"document": "DOT Medical Examiner's Certificate", "expires_on": date(2027, 1, 4)},
+    "document_rejected": {"document": "DOT Medical Examiner's Certificate", "reason": "Document is illegible"},
+    "document_expired": {"document": "DOT Medical Examiner's Certificate", "expired_on": date(2027, 1, 4)},
+    "case_opened": {"reference": "CS-2027-000042", "case_subject": "My CDL", "via": "web", "in_portal": True},
+    "case_replied": {"reference": "CS-2027-000042", "case_subject": "My CDL", "reply": "Thank you.",
+                     "in_portal": True},
 }
 
 

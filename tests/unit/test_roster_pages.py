@@ -7,7 +7,7 @@ from html import unescape
 import pytest
 
 from common.errors import Conflict, NotFound, ServiceUnavailable
-from tests.support.fake_gateway import PERSON_ID, make_app, make_principal
+from tests.support.fake_gateway import PERSON_ID, FakeDocuments, make_app, make_principal
 
 ME = {"person_id": PERSON_ID, "il_number": "1234567890", "first_name": "Pat", "last_name": "Grip",
       "email": "pat@example.com", "email_undeliverable": False, "ssn_masked": "***-**-6789",
@@ -280,14 +280,14 @@ def test_the_training_tab_shows_met_in_green_and_due_in_amber_with_the_date(clie
 
 
 def test_the_documents_tab_shows_unmet_in_red_with_the_reason(client, fake_rpc):
+    FakeDocuments(fake_rpc)  # the tab shows the person's own files (tests/unit/test_document_pages.py)
     response = detail(client, fake_rpc, GRIP, "documents")
 
     [card] = requirement_cards(response)
     assert card.startswith("Forklift certificate × Not met Not on file")
-    assert "Upload it under Required Documents" not in card  # there is no upload yet
-    assert ("Next step: Uploading documents on the Portal is coming soon. To send your Forklift "
-            "certificate today, call Contract Services at 818.565.0550 ext. 1100") in card
-    assert 'href="tel:+18185650550,1100"' in response.get_data(as_text=True)
+    assert "Upload it under Required Documents" not in card  # the engine's words: the page says it plainer
+    assert ("Next step: Send your Forklift certificate with “Upload Files” below, or drop the file on "
+            "the upload area.") in card
     assert '<span class="status status-bad" data-testid="state">' in response.get_data(as_text=True)
 
 
@@ -713,6 +713,7 @@ def next_steps(response) -> list[str]:
 
 
 def test_a_document_choice_shows_on_required_documents_with_its_next_step_once(client, fake_rpc):
+    FakeDocuments(fake_rpc)
     documents = detail(client, fake_rpc, DRIVER_APPLICANT, "documents")
     other = client.get("/portal/classifications/399-DRIVER-G3?tab=other")
 
@@ -727,6 +728,7 @@ def test_a_document_choice_shows_on_required_documents_with_its_next_step_once(c
 
 
 def test_no_next_step_promises_an_upload_or_enrollment_the_portal_cannot_do_yet(client, fake_rpc):
+    FakeDocuments(fake_rpc)
     log_in(client, fake_rpc)
     fake_rpc.answer("rosters", "my_classification", DRIVER_APPLICANT)
 
@@ -739,6 +741,9 @@ def test_no_next_step_promises_an_upload_or_enrollment_the_portal_cannot_do_yet(
         steps += next_steps(response)
 
     assert len(steps) == 4  # work days, the licence, course A, the questionnaire
+    [documents_step] = [step for step in steps if "Upload Files" in step]  # the upload is on the Portal now
+    steps.remove(documents_step)
+    assert "“Upload Files” below" in documents_step and "tel:" not in documents_step
     for step in steps:  # each says how to do it today, with a link to do it
         assert 'href="tel:+18185650550,1100"' in step
         assert "818.565.0550 ext. 1100" in step

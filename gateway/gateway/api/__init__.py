@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from common.errors import BadRequest, ValidationFailed, validation_failed_from
 
@@ -12,6 +13,9 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 def json_body():
     """The request's JSON, or None when it is not JSON. Nesting deep enough to exhaust the
     parser's recursion is refused as a bad request instead of crashing the worker."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()  # get_json(silent=True) would hide it as "not JSON"
     try:
         return request.get_json(silent=True)
     except RecursionError:
@@ -34,4 +38,4 @@ def created(body: dict):
 
 
 # Importing the modules registers their routes on `api`.
-from gateway.api import accounts, admin, messages, meta, people, rosters, search  # noqa: E402,F401
+from gateway.api import accounts, admin, cases, documents, messages, meta, people, rosters, search  # noqa: E402,F401

@@ -31,6 +31,7 @@ from common.contracts.rosters import (
 )
 from common.errors import ValidationFailed
 from gateway.api import api, created, json_body, parse_body
+from gateway.api.documents import owned_document
 from gateway.api.openapi import api_route
 from gateway.auth import actor, own_person_id, person_facts, require_api
 
@@ -91,12 +92,15 @@ def my_work_experience(principal):
 
 
 @api_route(api, "/me/work-experience", "POST", "Report days you worked, with proof (an uploaded "
-           "document); they count once staff verify them", "a logged-in person",
+           "document); they count once staff verify them", "a logged-in person. "
+           "proof_document_id must be one of your own documents (404 otherwise)",
            request=SubmitWorkDaysIn, response=WorkDaysSubmittedOut, status=201,
            errors=(401, 404, 422), auth="bearer")
 @require_api()
 def submit_work_days(principal):
     data = parse_body(SubmitWorkDaysIn)
+    if data.proof_document_id is not None:
+        owned_document(principal, data.proof_document_id)  # someone else's id: "No such document"
     return created(rpc("submit_work_days", own_person_id(principal), data.model_dump(mode="json"),
                        actor(principal), person_facts(principal)))
 
@@ -162,13 +166,16 @@ def pending_work_days(principal):
     return jsonify({"days": rpc("pending_work_days", actor(principal))})
 
 
-@api_route(api, "/staff/sweeps", "POST", "Run the daily sweep (deadlines, lapses, advancement in "
-           "grouping) as of a day", "staff", request=SweepIn, response=SweepOut,
-           errors=(401, 403, 422), auth="bearer")
+@api_route(api, "/staff/sweeps", "POST", "Run the daily sweep as of a day: documents past their "
+           "expiry become expired, then deadlines, lapses and advancement in grouping",
+           "staff", request=SweepIn, response=SweepOut, errors=(401, 403, 422), auth="bearer")
 @require_api(*STAFF)
 def run_sweep(principal):
     data = parse_body(SweepIn)
-    return jsonify(rpc("run_sweep", data.as_of.isoformat(), actor(principal), long=True))
+    as_of, who = data.as_of.isoformat(), actor(principal)
+    documents = current_app.rpc.call("documents", "sweep_expired", as_of, who,
+                                     timeout=current_app.config.get("RPC_LONG_TIMEOUT", 120))
+    return jsonify({**rpc("run_sweep", as_of, who, long=True), "documents_expired": documents["expired"]})
 
 
 @api_route(api, "/staff/people/<uuid:person_id>/classifications", "GET", "A person's "

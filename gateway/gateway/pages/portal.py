@@ -5,14 +5,19 @@ import re
 import uuid
 from datetime import date, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
+from wtforms import ValidationError as CsrfError
 
 from common.clock import hub_timezone
 from common.contracts.accounts import ChangePasswordIn, ProfilePatch
+from common.contracts.rosters import SubmitWorkDaysIn
 from common.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized, ValidationFailed
-from gateway.auth import actor, own_person_id, person_facts, require_page
+from gateway import csrf
+from gateway.api.documents import owned_document, send_document, submit_document, upload_form
+from gateway.auth import actor, own_person_id, person_facts, require_page, viewer
 from gateway.pages.forms import validate_form
+from gateway.uploads import max_upload_bytes
 
 portal = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -176,9 +181,167 @@ def classification(principal, code: str):
         rows = [row for row in every_row if row["tab"] == key]
         counts[key] = (sum(1 for row in rows if row["state"] == "met"), len(rows))
     rows = [row for row in every_row if row["tab"] == tab]
+    types, documents_error = [], None
+    if tab == "documents" and rows:
+        # each required document with the person's own files of its type, and where each stands
+        try:
+            types, rows = _with_documents(principal, rows)
+        except HubError as exc:
+            documents_error = exc.message
     return render_template("portal/classification.html", record=record, tab=tab, tabs=TABS,
-                           tab_names=TAB_NAMES, counts=counts, rows=rows,
-                           upgrade_path=_upgrade_path(record))
+                           tab_names=TAB_NAMES, counts=counts, rows=rows, document_types=types,
+                           documents_error=documents_error, upgrade_path=_upgrade_path(record))
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+def _documents(method: str, *args):
+    return current_app.rpc.call("documents", method, *args)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.casefold().replace("colour", "color")))
+
+
+def _types_named(label: str, types: list[dict]) -> list[str]:
+    """The type codes a label names: its exact label or code, else every type whose label's
+    words it contains or is contained in ("California Barber license" → Barber License; "CDL
+    (Class A or Class B)" → both classes)."""
+    wanted = label.strip().casefold()
+    slug = re.sub(r"\W+", "_", wanted).strip("_")
+    exact = [t["code"] for t in types if t["label"].casefold() == wanted or t["code"] == slug]
+    if exact or not wanted:
+        return exact[:1]
+    words = _words(label)
+    return [t["code"] for t in types if _words(t["label"]) <= words or words <= _words(t["label"])]
+
+
+def row_document_types(row: dict, types: list[dict]) -> list[str]:
+    """The document type codes a Required Documents row asks for: from the row's numbers when
+    rosters names them, else from its label, else from the parts of a choice ("CDL Class A: …;
+    CDL Class B: …")."""
+    numbers = row.get("numbers") or {}
+    if numbers.get("document_type"):
+        return [numbers["document_type"]]
+    if numbers.get("document_types"):
+        return list(numbers["document_types"])
+    codes = _types_named(row.get("label") or "", types)
+    if codes:
+        return codes
+    labels = [part.split(":")[0] for part in (row.get("detail") or "").split("; ") if ":" in part]
+    return list(dict.fromkeys(code for label in labels for code in _types_named(label, types)))
+
+
+def _with_documents(principal, rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    types = _documents("list_document_types")["document_types"]
+    mine = _documents("list_documents", own_person_id(principal), viewer(principal))["documents"]
+    mine.sort(key=lambda d: d["uploaded_at"], reverse=True)
+    by_code = {t["code"]: t for t in types}
+    out = []
+    for row in rows:
+        codes = [code for code in row_document_types(row, types) if code in by_code]
+        out.append({**row, "document_types": [by_code[code] for code in codes],
+                    "documents": [d for d in mine if d["document_type"] in codes]})
+    return types, out
+
+
+DOCUMENT_LOOK = {"pending_review": ("\u2026", "progress"), "approved": ("\u2713", "ok"),
+                 "rejected": ("\u00d7", "bad"), "expired": ("\u00d7", "bad")}
+
+
+@portal.app_template_global("document_state")
+def document_state(document: dict) -> tuple[str, str, str]:
+    """(icon, colour, words) of a document as the person sees it: approved with a green check
+    and "valid until …"; rejected and expired in red, with the reason or the date."""
+    status = document["status"]
+    icon, look = DOCUMENT_LOOK.get(status, ("\u2022", "progress"))
+    if status == "approved":
+        words = f"Approved, valid until {usdate(document['expires_on'])}" if document.get("expires_on") else "Approved"
+    elif status == "rejected":
+        words = f"Not accepted: {document.get('reason') or 'see your Message Center'}"
+    elif status == "expired":
+        words = f"Expired on {usdate(document.get('expires_on'))}" if document.get("expires_on") else "Expired"
+    else:
+        words = "Pending review by Contract Services"
+    return icon, look, words
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _upload_request() -> tuple[list, str, str | None]:
+    """A multipart form with files: the size checked before the body is read, then the CSRF
+    token (these endpoints are exempt from CSRFProtect, which would read the body first)."""
+    files, document_type, classification = upload_form()
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            from flask_wtf.csrf import validate_csrf
+
+            validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
+        except CsrfError:
+            raise Forbidden("This page has expired. Reload it and send the file again.") from None
+    return files, document_type, classification
+
+
+def _back_to(default: str) -> str:
+    target = request.form.get("next") or ""
+    return target if target.startswith("/portal") and "//" not in target else default
+
+
+@portal.get("/documents")
+@require_page()
+def documents(principal):
+    person_id = own_person_id(principal)
+    mine = _documents("list_documents", person_id, viewer(principal))["documents"]
+    mine.sort(key=lambda d: d["uploaded_at"], reverse=True)
+    types = _documents("list_document_types")["document_types"]
+    return render_template("portal/documents.html", documents=mine, document_types=types,
+                           chosen=request.args.get("type", ""))
+
+
+@portal.post("/documents")
+@csrf.exempt
+@require_page()
+def upload_documents(principal):
+    """The upload of the Portal's pages: one file per request from the page's script (JSON
+    answer, for its progress bar and "Success!"), or several from the plain form (a redirect
+    with a message) when the script does not run."""
+    if _wants_json():
+        try:
+            files, document_type, classification = _upload_request()
+            if len(files) != 1:
+                raise ValidationFailed("Choose a file to upload.")
+            uploaded = submit_document(principal, files[0], document_type, classification)
+        except HubError as exc:
+            return jsonify(exc.to_json()), exc.http_status
+        message = "Success!" if uploaded["created"] else "Success! We already had this file: it is on your list."
+        return jsonify({**uploaded, "message": message}), 201 if uploaded["created"] else 200
+
+    back = _back_to(url_for("portal.documents"))
+    try:
+        files, document_type, classification = _upload_request()
+        if not files:
+            raise ValidationFailed("Choose a file to upload.")
+    except HubError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    for file in files:
+        try:
+            uploaded = submit_document(principal, file, document_type, classification)
+        except HubError as exc:
+            flash(f"{file.filename}: {exc.message}", "error")
+        else:
+            flash(f"Success! {file.filename} was received"
+                  + (": Contract Services will review it." if uploaded["created"] else " before: it is on your list."),
+                  "success")
+    return redirect(back)
+
+
+@portal.get("/documents/<uuid:document_id>/file")
+@require_page()
+def download_document(principal, document_id: uuid.UUID):
+    return send_document(_documents("document_for_download", str(document_id), viewer(principal)))
 
 
 def _upgrade_path(record: dict) -> str | None:
@@ -254,6 +417,104 @@ def work_experience(principal):
     work = _rosters("my_work_experience", own_person_id(principal))
     days = sorted(work["days"], key=lambda d: d["work_date"], reverse=True)
     return render_template("portal/work_experience.html", work=work, days=days, sources=WORK_SOURCES)
+
+
+PROOF_TYPE = "proof_of_employment"
+REPORT_FIELDS = ("classification_code", "employer", "production", "first_day", "last_day", "hours",
+                 "proof_document_id")
+MAX_REPORTED_DAYS = 31  # one report covers a month at most: a longer job is several pay stubs
+
+
+def _report_choices(principal) -> tuple[list[dict], list[dict]]:
+    """The person's classifications, and their proofs of employment that may still count."""
+    person_id = own_person_id(principal)
+    mine = _rosters("my_classifications", person_id)
+    classifications = [{"code": r["classification_code"], "name": r["name"]} for r in mine["records"]]
+    proofs = [d for d in _documents("list_documents", person_id, viewer(principal))["documents"]
+              if d["document_type"] == PROOF_TYPE and d["status"] != "rejected"]
+    proofs.sort(key=lambda d: d["uploaded_at"], reverse=True)
+    return classifications, proofs
+
+
+def _render_report(principal, values=None, errors=None, status=200):
+    classifications, proofs = _report_choices(principal)
+    return render_template("portal/report_work_days.html", values=values or {}, errors=errors or {},
+                           classifications=classifications, proofs=proofs,
+                           max_mb=max_upload_bytes() // (1024 * 1024)), status
+
+
+def _reported_days(values: dict) -> tuple[list[dict], dict]:
+    """The form's dates as one WorkDayIn per day, or the errors to show beside the fields."""
+    from datetime import timedelta
+
+    from common.contracts.rosters import WorkDayIn
+
+    errors = {}
+    try:
+        first = date.fromisoformat(values["first_day"])
+    except ValueError:
+        return [], {"first_day": "Enter the first day you worked."}
+    try:
+        last = date.fromisoformat(values["last_day"]) if values["last_day"] else first
+    except ValueError:
+        return [], {"last_day": "Enter the last day you worked, or leave it empty for one day."}
+    if last < first:
+        return [], {"last_day": "The last day is before the first day."}
+    if (last - first).days >= MAX_REPORTED_DAYS:
+        return [], {"last_day": f"Report at most {MAX_REPORTED_DAYS} days at a time, each with its proof."}
+    day = {"classification_code": values["classification_code"], "employer": values["employer"],
+           "production": values["production"] or None, "hours": values["hours"] or None}
+    _, errors = validate_form(WorkDayIn, {**day, "work_date": first.isoformat()})
+    _, last_errors = validate_form(WorkDayIn, {**day, "work_date": last.isoformat()})
+    errors = {**last_errors, **errors}
+    if "work_date" in errors:
+        errors["first_day"] = errors.pop("work_date")
+    if errors:
+        return [], errors
+    return [{**day, "work_date": (first + timedelta(days=n)).isoformat()}
+            for n in range((last - first).days + 1)], {}
+
+
+@portal.get("/work-experience/report")
+@require_page()
+def report_work_days_form(principal):
+    return _render_report(principal, {"classification_code": request.args.get("classification", "")})
+
+
+@portal.post("/work-experience/report")
+@csrf.exempt
+@require_page()
+def report_work_days(principal):
+    """Days a person worked, with their proof of employment: chosen from their documents or
+    uploaded right here. They wait as pending until Contract Services verify them."""
+    files, _, _ = _upload_request()
+    values = {field: (request.form.get(field) or "").strip() for field in REPORT_FIELDS}
+    days, errors = _reported_days(values)
+    if not files and not values["proof_document_id"]:
+        errors["proof"] = "Attach your proof of employment (a pay stub or deal memo), or choose one you sent before."
+    if errors:
+        return _render_report(principal, values, errors, 400)
+    try:
+        if files:
+            uploaded = submit_document(principal, files[0], PROOF_TYPE)
+            values["proof_document_id"] = uploaded["document"]["id"]
+        proof = owned_document(principal, values["proof_document_id"])
+        data, _ = validate_form(SubmitWorkDaysIn, {"days": days, "proof_document_id": proof["id"]})
+        if data is None:
+            raise ValidationFailed("Please check the days you entered.")
+        done = _rosters("submit_work_days", own_person_id(principal), data.model_dump(mode="json"),
+                        actor(principal), person_facts(principal))
+    except (ValidationFailed, NotFound, Conflict) as exc:
+        return _render_report(principal, values, {"form": exc.message}, exc.http_status)
+    except HubError as exc:
+        if exc.http_status in (413, 415):  # the proof file itself was refused
+            return _render_report(principal, values, {"proof": exc.message}, exc.http_status)
+        raise
+    recorded = done.get("recorded", len(days))
+    flash(f"Sent: {recorded} day{'s' if recorded != 1 else ''} wait for Contract Services to check your "
+          "proof. They count once verified."
+          + (f" {done['duplicates']} were on file already." if done.get("duplicates") else ""), "success")
+    return redirect(url_for("portal.work_experience", _anchor="main"))
 
 
 @portal.get("/messages")

@@ -11,9 +11,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from common.clock import hub_timezone
 from common.contracts.accounts import CreatePersonIn
+from common.contracts.documents import DOCUMENT_STATUSES, REJECT_REASONS, ReviewIn
 from common.contracts.rosters import ImposeSuspensionIn, LiftSuspensionIn
 from common.errors import Conflict, HubError, NotFound, ValidationFailed
 from gateway.api.admin import audit_entries, audit_filters
+from gateway.api.documents import PREVIEWABLE, queue_filters, send_document
 from gateway.auth import actor, require_page, staff_self, viewer
 from gateway.pages.forms import validate_form
 from gateway.pages.portal import usdate
@@ -247,3 +249,100 @@ def review_work_day(principal, work_day_id: uuid.UUID):
         flash("Day approved: it now counts." if decision == "approve"
               else "Day rejected: the person sees your reason.", "success")
     return redirect(url_for("staff.work_days"))
+
+
+# --- the document review queue -------------------------------------------------------------------
+
+def _documents(method: str, *args):
+    return current_app.rpc.call("documents", method, *args)
+
+
+def _others_of(person_ids: list[str], as_viewer: dict) -> dict[str, list[dict]]:
+    """Each person's documents (to see beside the one under review), asked side by side."""
+    if not person_ids:
+        return {}
+    app = current_app._get_current_object()
+
+    def documents_of(person_id):
+        with app.app_context():
+            try:
+                return app.rpc.call("documents", "list_documents", person_id, as_viewer)["documents"]
+            except HubError:
+                return None
+
+    with ThreadPoolExecutor(min(8, len(person_ids))) as pool:
+        found = list(pool.map(documents_of, person_ids))
+    return dict(zip(person_ids, found, strict=True))
+
+
+@staff.get("/documents")
+@require_page(*STAFF)
+def document_queue(principal):
+    try:
+        filters = queue_filters(request.args)
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+        filters = queue_filters({})
+    queue = _documents("review_queue", filters, _viewer(principal))["documents"]
+    types = _documents("list_document_types")["document_types"]
+    people = list(dict.fromkeys(str(d["person_id"]) for d in queue))[:MAX_CARDS]
+    others = _others_of(people, _viewer(principal))
+    return render_template("staff/documents.html", queue=queue, filters=filters, types=types,
+                           type_names={t["code"]: t for t in types}, others=others,
+                           reject_reasons=REJECT_REASONS, previewable=PREVIEWABLE,
+                           statuses=DOCUMENT_STATUSES)
+
+
+def _queue_url() -> str:
+    back = request.form.get("back") or ""
+    return back if back.startswith("/staff/documents") and "//" not in back else url_for("staff.document_queue")
+
+
+@staff.post("/documents/<uuid:document_id>/review")
+@require_page(*STAFF)
+def review_document(principal, document_id: uuid.UUID):
+    decision = request.form.get("decision", "")
+    reason = None
+    if decision == "reject":
+        choice = (request.form.get("reason_choice") or "").strip()
+        written = (request.form.get("reason_text") or "").strip()
+        reason = written or (choice if choice in REJECT_REASONS else None)
+    values = {"decision": decision, "reason": reason,
+              **{k: (request.form.get(k) or "").strip() or None for k in ("issued_on", "expires_on")}}
+    if decision == "approve" and request.form.get("expires") == "1" and not values["expires_on"]:
+        flash("Enter the expiry date: this kind of document expires.", "error")
+        return redirect(_queue_url())
+    data, errors = validate_form(ReviewIn, values if decision == "approve" else {**values, "issued_on": None,
+                                                                                 "expires_on": None})
+    if data is None:
+        flash(" ".join(dict.fromkeys(errors.values())), "error")
+        return redirect(_queue_url())
+    try:
+        done = _documents("review_document", str(document_id), data.model_dump(mode="json"),
+                          actor(staff_self(principal)))
+    except Conflict:
+        flash("Someone else already reviewed this document. It has left the queue.", "error")
+    except (ValidationFailed, NotFound) as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Approved: {done['label']} ({done['file_name']})." if decision == "approve"
+              else f"Rejected: {done['label']} ({done['file_name']}). The person sees your reason in red "
+                   "and in their Message Center.", "success")
+    return redirect(_queue_url())
+
+
+@staff.get("/documents/<uuid:document_id>/preview")
+@require_page(*STAFF)
+def preview_document(principal, document_id: uuid.UUID):
+    """The file shown inside the review page (PDFs and pictures), under a policy that lets it
+    load nothing but itself."""
+    download = _documents("document_for_download", str(document_id), _viewer(principal))
+    if download["content_type"] not in PREVIEWABLE:
+        raise NotFound("This kind of file has no preview: download it instead.")
+    return send_document(download, inline=True)
+
+
+@staff.get("/documents/<uuid:document_id>/file")
+@require_page(*STAFF)
+def download_document(principal, document_id: uuid.UUID):
+    return send_document(_documents("document_for_download", str(document_id), _viewer(principal)))

@@ -182,3 +182,16 @@ def name_accounts(session: Session, account_ids: list[str], viewer: Principal) -
         name = display_name or (f"{person.first_name} {person.last_name}" if person else None)
         names[str(account_id)] = {"name": name, "email": email}
     return names
+
+
+def find_person_by_email(session: Session, email: str) -> dict | None:
+    """Whose e-mail address this is (for the documents mailbox, which turns a mailed document
+    into that person's case). Only the id: the caller learns nothing else about them. A From
+    address can be forged, so what arrives this way still waits for staff review."""
+    address = (email or "").strip().lower()
+    if not address or "@" not in address:
+        return None
+    person_id = session.scalar(sa.select(Person.id).where(Person.email == address))
+    if person_id is None:
+        person_id = session.scalar(sa.select(Account.person_id).where(Account.email == address))
+    return {"person_id": str(person_id)} if person_id else None

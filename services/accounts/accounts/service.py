@@ -178,6 +178,10 @@ class AccountsService(StandardRpcs):
         self.db.commit()
         return found
 
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("email",))
+    def find_person_by_email(self, email: str) -> dict | None:
+        return profile.find_person_by_email(self.db, email)
+
     @rpc(expected_exceptions=EXPECTED)
     def name_accounts(self, account_ids: list, viewer: dict) -> dict:
         return profile.name_accounts(self.db, account_ids, as_principal(viewer))

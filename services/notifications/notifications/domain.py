@@ -23,6 +23,7 @@ from common.events.accounts import (
     PasswordResetRequested,
     PersonRegistered,
 )
+from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, DocumentReviewed
 from common.events.notifications import MessageCreated
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
 from notifications.models import Message, OutgoingEmail, Recipient
@@ -184,3 +185,76 @@ def deadline_approaching(session: Session, event: DeadlineApproaching, public_ur
                         event.classification_code, category="deadline", deadline=event.due_on,
                         classification=name, requirement=event.requirement, due_on=event.due_on,
                         days_left=event.days_left, placed=placed)
+
+
+# --- document reviews and expiry (documents.*): each a Message Center entry, also e-mailed --------
+
+def documents_url(public_url: str) -> str:
+    return f"{public_url}/portal/documents"
+
+
+def _document_news(session: Session, template: str, person_id: uuid.UUID, subject: str, public_url: str,
+                   **facts):
+    words = render(template, subject=subject, first_name=first_name_of(session, person_id),
+                   public_url=public_url, action_url=documents_url(public_url), **facts)
+    return post_message(session, person_id, "document", subject[:200], words.text, html=words.html)
+
+
+def document_reviewed(session: Session, event: DocumentReviewed, public_url: str):
+    document = event.document_label or event.document_type.replace("_", " ")
+    if event.decision == "approved":
+        return _document_news(session, "document_approved", event.person_id, f"Document approved: {document}",
+                              public_url, document=document, expires_on=event.expires_on)
+    return _document_news(session, "document_rejected", event.person_id, f"Document not accepted: {document}",
+                          public_url, document=document, reason=event.reason or "No reason was given.")
+
+
+def document_expired(session: Session, event: DocumentExpired, public_url: str):
+    document = event.document_label or event.document_type.replace("_", " ")
+    return _document_news(session, "document_expired", event.person_id, f"Document expired: {document}",
+                          public_url, document=document, expired_on=event.expired_on)
+
+
+# --- Contact Us cases (documents.case_*): a person hears in their Message Center (and by
+# e-mail); an anonymous sender only by e-mail, at the address they gave -------------------------
+
+def send_email_to_address(session: Session, address: str, subject: str, body: str,
+                          html: str | None = None) -> OutgoingEmail:
+    """An e-mail to someone with no person record (sender.py sends it to `address` as is)."""
+    email = OutgoingEmail(id=uuid.uuid4(), person_id=None, to_address=address, message_id=None, kind="case",
+                          subject=subject, body=body, html=html, status="pending", attempts=0,
+                          next_attempt_at=now(), created_at=now())
+    session.add(email)
+    return email
+
+
+def _case_words(session: Session, template: str, subject: str, person_id: uuid.UUID | None, name: str | None,
+                public_url: str, **facts):
+    in_portal = person_id is not None
+    first_name = first_name_of(session, person_id) if in_portal else name
+    action_url = f"{public_url}/portal/cases" if in_portal else f"{public_url}/contact"
+    return render(template, subject=subject, first_name=first_name, public_url=public_url,
+                  action_url=action_url, in_portal=in_portal, **facts)
+
+
+def case_opened(session: Session, event: CaseOpened, public_url: str):
+    subject = f"We received your request {event.reference}"
+    words = _case_words(session, "case_opened", subject, event.person_id, event.name, public_url,
+                        reference=event.reference, case_subject=event.subject, via=event.via)
+    if event.person_id is not None:
+        return post_message(session, event.person_id, "case", subject, words.text, email=event.acknowledge,
+                            html=words.html)
+    if not event.acknowledge or not event.email:
+        return None, []
+    return send_email_to_address(session, event.email, subject, words.text, words.html), []
+
+
+def case_replied(session: Session, event: CaseReplied, public_url: str):
+    subject = f"Re: {event.subject} [{event.reference}]"[:200]
+    words = _case_words(session, "case_replied", subject, event.person_id, event.name, public_url,
+                        reference=event.reference, case_subject=event.subject, reply=event.body)
+    if event.person_id is not None:
+        return post_message(session, event.person_id, "case", subject, words.text, html=words.html)
+    if not event.email:
+        return None, []
+    return send_email_to_address(session, event.email, subject, words.text, words.html), []

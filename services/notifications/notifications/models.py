@@ -37,8 +37,11 @@ class OutgoingEmail(Base):
     """An e-mail waiting to go, gone, or refused. The address is looked up when it is sent."""
     __tablename__ = "outgoing_emails"
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    # None for an e-mail to someone with no person record (an anonymous Contact Us sender)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
     message_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    # set only when there is no person to look the address up for (person_id is None)
+    to_address: Mapped[str | None] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     # the same words laid out in the Hub's look, sent beside `body` (multipart/alternative)

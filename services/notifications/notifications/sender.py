@@ -37,7 +37,8 @@ def send_due(session_factory, transport, mail_from: str) -> int:
             .order_by(OutgoingEmail.next_attempt_at).limit(BATCH)).all()
         for email in due:
             # read the address as late as possible: it may have arrived during this batch
-            recipient = session.get(Recipient, email.person_id, populate_existing=True)
+            recipient = (session.get(Recipient, email.person_id, populate_existing=True)
+                         if email.person_id is not None else None)
             # release the connection before talking to the mail server (SQLite has only one
             # per process, see common/db.py)
             session.commit()
@@ -47,6 +48,9 @@ def send_due(session_factory, transport, mail_from: str) -> int:
 
 
 def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport, mail_from):
+    if row.to_address:
+        _deliver_to_address(row, transport, mail_from)
+        return
     if recipient is not None and not recipient.email_notifications and row.kind != "transactional":
         row.status = "skipped"
         return
@@ -77,6 +81,27 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
     if row.kind == "transactional":
         row.body = "[sent; its single-use link is not kept]"
         row.html = None
+
+
+def _deliver_to_address(row: OutgoingEmail, transport, mail_from) -> None:
+    """An e-mail to someone with no person record (an anonymous Contact Us sender): no
+    preferences to respect and no account to mark undeliverable when the address is refused."""
+    row.attempts += 1
+    try:
+        transport.send(build_email(row.id, row.to_address, row.subject, row.body, mail_from, row.html))
+    except PermanentFailure as exc:
+        row.status, row.last_error = "failed", str(exc)
+        log.warning("e-mail %s refused for good: %s", row.id, exc)
+        return
+    except TemporaryFailure as exc:
+        row.last_error = str(exc)
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = now() + backoff(row.attempts)
+        log.warning("e-mail %s not sent yet (attempt %d): %s", row.id, row.attempts, exc)
+        return
+    row.status, row.sent_to, row.sent_at = "sent", row.to_address, now()
 
 
 class MailSender(PollingLoop):

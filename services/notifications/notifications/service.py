@@ -14,6 +14,7 @@ from common.events.accounts import (
     PasswordResetRequested,
     PersonRegistered,
 )
+from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, DocumentReviewed
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
@@ -150,6 +151,50 @@ class NotificationsService(StandardRpcs):
         if not first_delivery(self.db, event, "notifications.handle_deadline_approaching"):
             return
         _message, events = domain.deadline_approaching(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    # --- documents.document_*: reviews and expiry, each a message (also e-mailed) ---------------
+
+    @event_handler("documents", "document_reviewed")
+    def handle_document_reviewed(self, payload: dict) -> None:
+        event = DocumentReviewed.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_document_reviewed"):
+            return
+        _message, events = domain.document_reviewed(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    @event_handler("documents", "document_expired")
+    def handle_document_expired(self, payload: dict) -> None:
+        event = DocumentExpired.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_document_expired"):
+            return
+        _message, events = domain.document_expired(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    # --- documents.case_*: Contact Us cases --------------------------------------------------
+
+    @event_handler("documents", "case_opened")
+    def handle_case_opened(self, payload: dict) -> None:
+        event = CaseOpened.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_case_opened"):
+            return
+        _sent, events = domain.case_opened(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    @event_handler("documents", "case_replied")
+    def handle_case_replied(self, payload: dict) -> None:
+        event = CaseReplied.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_case_replied"):
+            return
+        _sent, events = domain.case_replied(self.db, event, self._public_url())
         for new_event in events:
             self.publish(new_event)
         self.db.commit()

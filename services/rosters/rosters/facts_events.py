@@ -70,7 +70,9 @@ def document_reviewed(session: Session, event: DocumentReviewed) -> uuid.UUID:
     fact.document_type = event.document_type
     if event.decision == "approved":
         fact.status = "approved"
-        fact.approved_on = event.reviewed_on or local_day(event.occurred_at)  # the Hub's business day
+        # counted from when it was valid: the issue date staff read off it, else the business
+        # day of the decision
+        fact.approved_on = event.issued_on or event.reviewed_on or local_day(event.occurred_at)
         fact.expires_on = event.expires_on
     else:
         fact.status = "rejected"

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from common.contracts.rosters import STATUS_LABELS
 from rosters.engine.facts import Facts, Record, Suspension
-from rosters.engine.requirements import DAY, TABS, Check, check, label_of
+from rosters.engine.requirements import DAY, TABS, Check, check, label_of, tab_of
 from rosters.engine.rules import Classification, Period, TimeInGroup
 
 LABELS = STATUS_LABELS  # the codes and labels are part of the API contract
@@ -168,7 +168,7 @@ def _row(phase: str, rule, c: Check, as_of: date, warning: Period) -> Row:
         state = "due" if soon else "met"
     else:
         state = "due" if c.pending else "unmet"
-    return Row(phase=phase, kind=rule.kind, tab=TABS[rule.kind], label=label_of(rule), state=state,
+    return Row(phase=phase, kind=rule.kind, tab=tab_of(rule), label=label_of(rule), state=state,
                detail=c.detail, due_on=c.until, next_step=c.next_step if state != "met" else None,
                numbers=c.numbers)
 

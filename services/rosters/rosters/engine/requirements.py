@@ -175,15 +175,19 @@ def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
     valid = [d for d in known if d.expires_on is None or on <= d.expires_on]
     if valid:
         best = max(valid, key=lambda d: d.expires_on or date.max)
+    # which document type the row is about, so a page can show the person's files of that type
+    numbers = {"document_types": [rule.type]}
+    if valid:
+        best = max(valid, key=lambda d: d.expires_on or date.max)
         if best.expires_on is None:
-            return Check(True, "Approved", changes_on=changes)
+            return Check(True, "Approved", changes_on=changes, numbers=numbers)
         return Check(True, f"Approved; expires {best.expires_on:%m/%d/%Y}", until=best.expires_on,
-                     changes_on=changes)
+                     changes_on=changes, numbers=numbers)
     expired = [d for d in known if d.expires_on and d.expires_on < on]
     detail = (f"Expired on {max(d.expires_on for d in expired):%m/%d/%Y}" if expired
               else "Not on file")
     return Check(False, detail, next_step="Upload it under Required Documents; staff will review it.",
-                 changes_on=changes)
+                 changes_on=changes, numbers=numbers)
 
 
 def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors) -> Check:
@@ -201,21 +205,40 @@ def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors) -> Chec
     return _course(code, also, rule, facts, on, anchors, extra)
 
 
+def leaf_kinds(rule) -> set[str]:
+    """The requirement kinds under a rule (a combination's parts, all the way down)."""
+    if isinstance(rule, (AnyOf, AllOf)):
+        return set().union(*(leaf_kinds(r) for r in rule.rules))
+    return {rule.kind}
+
+
+def tab_of(rule) -> str:
+    """The detail tab a requirement shows on: a choice between documents is a document row."""
+    kinds = leaf_kinds(rule)
+    return TABS[kinds.pop()] if len(kinds) == 1 else TABS[rule.kind]
+
+
 def _combined(rule, facts: Facts, classification: str, on: date, anchors, cache: dict) -> Check:
     parts = [check(r, facts, classification, on, anchors, cache) for r in rule.rules]
     changes = tuple(sorted({d for p in parts for d in p.changes_on}))
+    document_types = [t for p in parts for t in p.numbers.get("document_types", [])]
     details = "; ".join(f"{label_of(r)}: {p.detail}" for r, p in zip(rule.rules, parts, strict=True))
     if isinstance(rule, AnyOf):
         met = [p for p in parts if p.met]
+        numbers = {"document_types": document_types} if document_types else {}
         if met:
             return Check(True, details,
                          until=max((p.until for p in met), default=None) if all(p.until for p in met) else None,
-                         changes_on=changes)
-        return Check(False, details, next_step=" Or: ".join(p.next_step for p in parts if p.next_step),
-                     pending=any(p.pending for p in parts), changes_on=changes)
+                         changes_on=changes, numbers=numbers)
+        # the same next step for each choice is said once
+        steps = list(dict.fromkeys(p.next_step for p in parts if p.next_step))
+        return Check(False, details, next_step=" Or: ".join(steps), pending=any(p.pending for p in parts),
+                     changes_on=changes, numbers=numbers)
+    numbers = {"document_types": document_types} if document_types else {}
     unmet = [p for p in parts if not p.met]
     if not unmet:
         untils = [p.until for p in parts if p.until]
-        return Check(True, details, until=min(untils) if untils else None, changes_on=changes)
-    return Check(False, details, next_step=" ".join(p.next_step for p in unmet if p.next_step),
-                 pending=all(p.pending for p in unmet), changes_on=changes)
+        return Check(True, details, until=min(untils) if untils else None, changes_on=changes, numbers=numbers)
+    steps = list(dict.fromkeys(p.next_step for p in unmet if p.next_step))
+    return Check(False, details, next_step=" ".join(steps), pending=all(p.pending for p in unmet),
+                 changes_on=changes, numbers=numbers)

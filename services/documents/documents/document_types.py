@@ -1,0 +1,150 @@
+"""The document types, as data (`document_types.yml` next to this module): code, label, whether
+an approval needs an expiry date, and what staff check. Loaded and validated when the service
+starts; a file that does not validate is refused with a `DocumentTypesError` naming the file, the
+field and the line, e.g. "document_types.yml: document_types.2.expires: Input should be a valid
+boolean (line 19)".
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from nameko.extensions import DependencyProvider
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from common.contracts.documents import DocumentTypeOut, DocumentTypesOut
+
+TYPES_FILE = Path(__file__).resolve().parent / "document_types.yml"
+CODE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")  # the same form as the rosters catalog's document types
+
+
+class DocumentTypesError(ValueError):
+    def __init__(self, problems: str | Sequence[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class DocumentType(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    code: str
+    label: str = Field(min_length=1, max_length=120)
+    expires: bool
+    checks: tuple[str, ...] = Field(min_length=1)
+    description: str | None = Field(None, max_length=500)
+
+    @field_validator("code")
+    @classmethod
+    def code_is_a_plain_word(cls, value: str) -> str:
+        if not CODE.match(value):
+            raise ValueError("a document type code is lower case letters, digits and '_', up to 60")
+        return value
+
+    @field_validator("checks")
+    @classmethod
+    def checks_are_said(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not str(check).strip() for check in value):
+            raise ValueError("each check says what staff look at")
+        return tuple(str(check).strip() for check in value)
+
+    def out(self) -> DocumentTypeOut:
+        return DocumentTypeOut(code=self.code, label=self.label, expires=self.expires,
+                               checks=list(self.checks), description=self.description)
+
+
+class DocumentTypesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    document_types: tuple[DocumentType, ...] = Field(min_length=1)
+
+
+class DocumentTypes:
+    """The loaded types, by code."""
+
+    def __init__(self, types: Sequence[DocumentType]):
+        self.by_code = {t.code: t for t in types}
+
+    def __contains__(self, code: str) -> bool:
+        return code in self.by_code
+
+    def get(self, code: str) -> DocumentType | None:
+        return self.by_code.get(code)
+
+    def label(self, code: str) -> str:
+        known = self.by_code.get(code)
+        return known.label if known else code
+
+    def out(self) -> DocumentTypesOut:
+        return DocumentTypesOut(document_types=[t.out() for t in self.by_code.values()])
+
+
+def _line(root: yaml.Node | None, loc: Sequence) -> int | None:
+    """The line of the deepest node of `loc` that is in the text."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next((value for key, value in node.value
+                          if isinstance(key, yaml.ScalarNode) and key.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            found = node.value[part]
+        else:
+            found = None
+        if found is None:
+            break
+        node, line = found, found.start_mark.line + 1
+    return line if line is not None else (root.start_mark.line + 1 if root is not None else None)
+
+
+def parse_document_types(text: str, source: str = "document_types.yml") -> DocumentTypes:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DocumentTypesError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise DocumentTypesError(f"{source}: expected a mapping with `version` and `document_types`")
+    try:
+        parsed = DocumentTypesFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = err.get("loc", ())
+            line = _line(root, loc)
+            where = ".".join(str(part) for part in loc) or "file"
+            problems.append(f"{source}: {where}: {err['msg']}" + (f" (line {line})" if line else ""))
+        raise DocumentTypesError(problems) from None
+    seen: dict[str, int] = {}
+    problems = []
+    for i, kind in enumerate(parsed.document_types):
+        if kind.code in seen:
+            problems.append(f"{source}: document_types.{i}.code: {kind.code!r} is given twice "
+                            f"(first as document_types.{seen[kind.code]}) "
+                            f"(line {_line(root, ('document_types', i, 'code'))})")
+        seen.setdefault(kind.code, i)
+    if problems:
+        raise DocumentTypesError(problems)
+    return DocumentTypes(parsed.document_types)
+
+
+def load_document_types(path: Path | str | None = None) -> DocumentTypes:
+    path = Path(path) if path is not None else TYPES_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocumentTypesError(f"{path.name}: cannot be read: {exc}") from None
+    return parse_document_types(text, path.name)
+
+
+class DocumentTypesProvider(DependencyProvider):
+    """`self.document_types`: loaded once when the service starts (a bad file stops the start)."""
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = path
+
+    def setup(self):
+        path = self.container.config.get("DOCUMENTS_TYPES_FILE") or self.path
+        self.types = load_document_types(path)
+
+    def get_dependency(self, worker_ctx):
+        return self.types

@@ -176,8 +176,16 @@ def test_submitted_days_wait_for_staff_and_count_once_verified(hub, ip, admin):
     assert apply(hub, token, "80-GRIP").status_code == 201
     day = {"work_date": (TODAY - timedelta(days=2)).isoformat(), "classification_code": "80-GRIP",
            "employer": "Paramount", "production": "Pilot", "hours": 12}
+    # the proof is a document of the person's own; anyone else's (or none at all) is not found
+    assert_error(requests.post(hub.api("/me/work-experience"), headers=bearer(token),
+                               json={"days": [day], "proof_document_id": str(uuid.uuid4())}), 404, "not_found")
+    stub = b"%PDF-1.4\n% pay stub " + uuid.uuid4().hex.encode() + b"\n%%EOF\n"
+    proof = requests.post(hub.api("/me/documents"), headers=bearer(token),
+                          files={"file": ("paystub.pdf", stub, "application/pdf")},
+                          data={"document_type": "proof_of_employment"})
+    assert proof.status_code == 201, proof.text
     response = requests.post(hub.api("/me/work-experience"), headers=bearer(token),
-                             json={"days": [day], "proof_document_id": str(uuid.uuid4())})
+                             json={"days": [day], "proof_document_id": proof.json()["id"]})
     assert response.status_code == 201, response.text
     submitted = response.json()["days"][0]
     assert submitted["verified"] is False and submitted["source"] == "ip_submitted"

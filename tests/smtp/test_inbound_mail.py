@@ -2,21 +2,23 @@
 to documents.inbound_mail becomes a case in the documents service (over RabbitMQ), its PDF is
 stored, its executable is refused and noted, and the sender gets the reference number by e-mail
 through the notifications service and a real SMTP server."""
+import os
 import smtplib
+import subprocess
+import sys
 import uuid
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from documents.cases import load_topics
 from documents.cases_models import Case, CaseAttachment
-from documents.inbound_mail import Mailbox, build_controller, rpc_caller
 from documents.service import DocumentsService
 from notifications.service import NotificationsService
 
 from common.storage import storage_from_config
 from tests.support.databases import service_sessions
-from tests.support.waiting import free_port, wait_until
+from tests.support.waiting import free_port, wait_for_port, wait_until
 
 pytestmark = [pytest.mark.smtp, pytest.mark.broker]
 
@@ -27,16 +29,24 @@ MAILBOX = "documents@csatf.org"
 
 @pytest.fixture
 def stack(service_config, smtp, runner_factory):
+    """The documents and notifications services in this process, and the mailbox as its own
+    process, started the way `make run` starts it (in-process it would meet the asyncio loop
+    that Playwright's browser fixtures keep running in this thread)."""
     config = {**service_config, "HUB_SMTP_HOST": "127.0.0.1", "HUB_SMTP_PORT": smtp.port,
               "HUB_PUBLIC_URL": "https://hub.example"}
     runner = runner_factory(config, DocumentsService, NotificationsService)
     runner.start()
     storage = storage_from_config(config)
-    mailbox = Mailbox(storage, rpc_caller(config["AMQP_URI"], 10), [MAILBOX], 1024 * 1024, load_topics().mailbox)
-    controller = build_controller(mailbox, "127.0.0.1", free_port())
-    controller.start()
-    yield config, controller, storage
-    controller.stop()
+    port = free_port()
+    env = {**os.environ, "AMQP_URI": config["AMQP_URI"], "HUB_DATA_DIR": str(config["HUB_DATA_DIR"]),
+           "HUB_INBOUND_SMTP_HOST": "127.0.0.1", "HUB_INBOUND_SMTP_PORT": str(port),
+           "HUB_DOCUMENTS_MAILBOX": MAILBOX, "HUB_UPLOAD_MAX_MB": "1", "HUB_DEV_DEFAULTS": "1"}
+    env.pop("DOCUMENTS_AMQP_URI", None)
+    process = subprocess.Popen([sys.executable, "-m", "documents.inbound_mail"], env=env)
+    wait_for_port(port, 30, "the documents mailbox", process)
+    yield config, SimpleNamespace(hostname="127.0.0.1", port=port), storage
+    process.terminate()
+    process.wait(timeout=10)
     runner.stop()
 
 

@@ -144,7 +144,7 @@ def test_the_upload_on_the_tab_has_the_button_the_drop_area_and_the_camera(clien
 def test_the_tab_offers_the_other_two_ways_of_seed_000_contact_us_and_the_mailbox(client, fake_rpc, documents):
     html = documents_tab(client, fake_rpc)
 
-    other_ways = re.search(r'data-testid="other-ways-to-send">(.*?)</aside>', html, re.S).group(1)
+    other_ways = re.search(r'data-testid="other-ways-to-send">(.*?)</section>', html, re.S).group(1)
     assert 'href="/contact?topic=roster&amp;subtopic=required_documents"' in other_ways
     assert 'href="mailto:documents@csatf.org"' in other_ways
 

@@ -78,6 +78,18 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # Contact Us cases: they carry an anonymous sender's address, so notifications only
     Subscription("notifications", "documents", "case_opened"),
     Subscription("notifications", "documents", "case_replied"),
+    # the training service's own copy of each person's classification records: what they may take
+    Subscription("training", "rosters", "application_started"),
+    Subscription("training", "rosters", "status_changed"),
+    Subscription("training", "rosters", "placed_on_roster"),
+    Subscription("training", "rosters", "suspended"),
+    Subscription("training", "rosters", "reinstated"),
+    Subscription("training", "rosters", "group_advanced"),
+    # the person hears of their enrollments, seats, completions and lapses
+    Subscription("notifications", "training", "enrolled"),
+    Subscription("notifications", "training", "promoted_from_waitlist"),
+    Subscription("notifications", "training", "course_completed"),
+    Subscription("notifications", "training", "completion_expired"),
 )
 
 

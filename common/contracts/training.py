@@ -20,6 +20,9 @@ gateway.auth.viewer(principal), `actor` gateway.auth.actor(principal)):
   record_attendance(session_id, payload: AttendanceIn, actor) -> SessionRosterOut (staff)
   issue_report_code(person_id, actor) -> ReportCodeOut      (a Compliance Report's code)
   verify_report_code(code) -> VerifiedCodeOut               (NotFound for an unknown code)
+Added by the training service:
+  list_sessions(filters: {course_code?, include_past?}, actor) -> SessionsOut    (staff)
+  sweep_expired(as_of=None, actor=None) -> TrainingSweepOut   (staff when an actor is given)
 """
 from __future__ import annotations
 
@@ -38,6 +41,21 @@ class Strict(BaseModel):
 
 # --- the catalog -----------------------------------------------------------------------------
 
+class QuestionnaireQuestionOut(BaseModel):
+    id: str                        # the key of the answer in EnrollIn.answers
+    text: str
+    required: bool = False
+
+
+class QuestionnaireOut(BaseModel):
+    """The questions asked when enrolling for `code` ("HP"): a yes to any picks `if_yes`."""
+    code: str
+    title: str
+    if_yes: str                    # "HP2"
+    if_no: str                     # "HP1"
+    questions: list[QuestionnaireQuestionOut]
+
+
 class CourseOut(BaseModel):
     code: str                      # "A", "HP1", "FORKLIFT"
     title: str
@@ -50,10 +68,13 @@ class CourseOut(BaseModel):
     kind: Literal["application", "craft", "general"] = "craft"  # what unlocks it
     illustrative: bool = True
     placeholder_content: bool = False   # its modules and quiz are placeholders, marked as such
+    location: str | None = None         # in-person courses: the usual place (the Burbank centre)
+    questionnaire: QuestionnaireOut | None = None   # HP1/HP2: enroll as "HP" with these answers
 
 
 class CoursesOut(BaseModel):
     courses: list[CourseOut]
+    questionnaires: list[QuestionnaireOut] = []
 
 
 class SessionOut(BaseModel):
@@ -82,6 +103,9 @@ class EligibilityOut(BaseModel):
     completed_on: date | None = None
     expires_on: date | None = None
     enrollment_id: uuid.UUID | None = None   # an open enrollment, to resume
+    kind: Literal["application", "craft", "general"] | None = None
+    questionnaire: str | None = None    # "HP": enroll with the questionnaire's code and answers
+    enrollment_status: str | None = None     # of that open enrollment: enrolled / waitlisted
 
 
 class MyTrainingOut(BaseModel):
@@ -229,6 +253,20 @@ class SeatOut(BaseModel):
 
 class SessionRosterOut(SessionOut):
     seats: list[SeatOut] = []
+
+
+class SessionsOut(BaseModel):
+    sessions: list[SessionOut]
+
+
+class SessionFiltersIn(Strict):
+    course_code: str | None = Field(None, max_length=40)
+    include_past: bool = False
+
+
+class TrainingSweepOut(BaseModel):
+    as_of: date
+    expired: int = 0                    # completions that lapsed and were announced
 
 
 class AttendanceIn(Strict):

@@ -16,6 +16,9 @@ class ApplicationStarted(RostersEvent):
     person_id: uuid.UUID
     classification_code: str
     local: str | None = None  # e.g. "399": union reps see the members and applicants of theirs
+    # "IER" or "training_list": a training list (e.g. Local #839's harassment prevention) has no
+    # work-day requirement, so its application training is open from the day one applies
+    roster: str | None = None
 
 
 class WorkDaysRecorded(RostersEvent):

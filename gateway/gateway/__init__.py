@@ -64,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.pages.hub import hub
     from gateway.pages.portal import portal
     from gateway.pages.staff import staff
+    from gateway.pages.training import training
+    from gateway.pages.verify import reports
 
     # The API authenticates with bearer tokens only, never the cookie, so there is no ambient
     # credential for a cross-site request to ride on: CSRF tokens are for the forms.
@@ -74,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(portal)
     app.register_blueprint(staff)
     app.register_blueprint(contact)
+    app.register_blueprint(training)
+    app.register_blueprint(reports)
     register_error_handlers(app)
 
     @app.context_processor

@@ -7,6 +7,9 @@ Log in with any password as ip@example.com (an Industry Professional with the re
 seed 002 and an application under way), rep@example.com (a Local #399 and #44 business
 representative) or staff@example.com (Contract Services).
 
+Training is a small stateful fake of the training service (FakeTraining): John Doe may take HP
+and C19 online, and take HP1 through its quiz to his transcript.
+
 Documents are kept in memory by a fake documents service, their bytes in a real local-folder
 store under HUB_DATA_DIR (a temporary folder unless the environment names one)."""
 import os
@@ -17,7 +20,7 @@ import uuid
 from pathlib import Path
 
 from common.storage import LocalFolderStorage
-from tests.support.fake_gateway import PERSON_ID, FakeDocuments, FakeRpc, make_app
+from tests.support.fake_gateway import PERSON_ID, FakeDocuments, FakeRpc, FakeTraining, make_app
 
 STAFF_ACCOUNT = str(uuid.uuid4())
 OTHER_PERSON = str(uuid.uuid4())
@@ -241,11 +244,24 @@ def work_days_with_proof(documents: FakeDocuments) -> list[dict]:
              "name": "John Doe", "proof_document_id": proof["id"]}]
 
 
+def fake_training(rpc: FakeRpc) -> FakeTraining:
+    """John Doe's training as the Grip record shows it: A done in January, HP and C19 open to him
+    (his application training is unlocked); a forklift session with Robin Dolly seated."""
+    training = FakeTraining(rpc, people=CARDS)
+    training._complete(PERSON_ID, "A", "online", score=90, on="2024-01-20")
+    training.ready_for_craft(OTHER_PERSON)
+    session = training.add_session("FORKLIFT", capacity=8, starts_at="2030-04-02T16:00:00+00:00")
+    training.add_session("FORKLIFT", capacity=1, starts_at="2030-04-16T16:00:00+00:00")
+    training.enroll(OTHER_PERSON, {"course_code": "FORKLIFT", "session_id": session["id"]}, {})
+    return training
+
+
 def main(port: int) -> None:
     rpc = fake_rpc()
     data_dir = Path(os.environ.get("HUB_DATA_DIR") or tempfile.mkdtemp(prefix="fake-hub-"))
     storage = LocalFolderStorage(data_dir / "objects")
     documents = fake_documents(rpc, storage)
+    fake_training(rpc)
     rpc.answer("rosters", "pending_work_days", lambda actor: work_days_with_proof(documents))
     rpc.answer("rosters", "my_work_experience", lambda person_id: {"days": [], "verified_total": 12,
                                                                    "pending_total": 0})

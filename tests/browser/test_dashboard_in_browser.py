@@ -86,9 +86,9 @@ def test_a_new_grip_sees_training_eligible_and_every_requirement_tab(hub, page):
     expect(page.get_by_role("heading", name="Training", exact=True)).to_be_visible()
     course_a = page.get_by_test_id("requirement").filter(has_text="Safety Pass course A")
     expect(course_a).to_have_count(1)
-    expect(course_a).to_contain_text("To enroll in Safety Pass course A today, call Contract Services")
-    expect(course_a.get_by_role("link", name="818.565.0550 ext. 1100")).to_have_attribute(
-        "href", "tel:+18185650550,1100")
+    expect(course_a).to_contain_text("Enroll in course A on the Portal")
+    expect(course_a.get_by_role("link", name="Go to course A")).to_have_attribute(
+        "href", "/portal/training/courses/A")
     expect(page.get_by_test_id("requirement").filter(has_text="C19")).to_have_count(1)
     snap(page, "tab-training")
 

@@ -117,6 +117,14 @@ SAMPLES = {
     "case_opened": {"reference": "CS-2027-000042", "case_subject": "My CDL", "via": "web", "in_portal": True},
     "case_replied": {"reference": "CS-2027-000042", "case_subject": "My CDL", "reply": "Thank you.",
                      "in_portal": True},
+    "training_enrolled": {"course": "HP1: Harassment Prevention", "when": None, "location": None},
+    "training_waitlisted": {"course": "Forklift Operator Training", "when": "June 3, 2027 at 9:00 AM",
+                            "location": "2710 Winona Avenue, Burbank", "position": 2},
+    "training_promoted": {"course": "Forklift Operator Training", "when": "June 3, 2027 at 9:00 AM",
+                          "location": "2710 Winona Avenue, Burbank"},
+    "training_completed": {"course": "HP1: Harassment Prevention", "completed_on": date(2027, 1, 4),
+                           "expires_on": date(2029, 1, 3), "score": 83},
+    "training_completion_expired": {"course": "HP1: Harassment Prevention", "expired_on": date(2027, 1, 4)},
 }
 
 

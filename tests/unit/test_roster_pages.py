@@ -269,10 +269,9 @@ def test_the_training_tab_shows_met_in_green_and_due_in_amber_with_the_date(clie
 
     html = response.get_data(as_text=True)
     met, due = requirement_cards(response)
-    assert met == "Safety Pass course A ✓ Met Completed A on 01/20/2024"
-    assert due == ("Safety Pass course C19 ! Due by 07/01/2024 Next step: Enrolling in training on the "
-                   "Portal is coming soon. To enroll in Safety Pass course C19 today, call Contract "
-                   "Services at 818.565.0550 ext. 1100 .")
+    assert met == "Safety Pass course A ✓ Met Completed A on 01/20/2024 Course A · My transcript"
+    assert due.startswith("Safety Pass course C19 ! Due by 07/01/2024 Next step: Enroll in course C19 on the Portal")
+    assert 'href="/portal/training/courses/C19"' in html
     assert 'class="requirement requirement-met"' in html and 'class="requirement requirement-due"' in html
     assert '<span class="status status-ok" data-testid="state">' in html
     assert '<span class="status status-warn" data-testid="state">' in html
@@ -742,11 +741,10 @@ def test_no_next_step_promises_an_upload_or_enrollment_the_portal_cannot_do_yet(
 
     assert len(steps) == 4  # work days, the licence, course A, the questionnaire
     [documents_step] = [step for step in steps if "Upload Files" in step]  # the upload is on the Portal now
-    steps.remove(documents_step)
     assert "“Upload Files” below" in documents_step and "tel:" not in documents_step
-    for step in steps:  # each says how to do it today, with a link to do it
-        assert 'href="tel:+18185650550,1100"' in step
-        assert "818.565.0550 ext. 1100" in step
+    course_steps = [step for step in steps if "/portal/training/courses/" in step]  # so is training
+    assert any('href="/portal/training/courses/A"' in step for step in course_steps)
+    assert any('href="/portal/training/courses/HP"' in step for step in course_steps)
     assert 'href="/portal/work-experience"' in steps[0]
     assert len(set(steps)) == len(steps)
 

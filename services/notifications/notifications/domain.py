@@ -13,7 +13,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from common.clock import local_day, now
+from common.clock import hub_timezone, local_day, now
 from common.contracts.notifications import MessageOut, MessagesOut
 from common.errors import NotFound
 from common.events.accounts import (
@@ -26,8 +26,9 @@ from common.events.accounts import (
 from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, DocumentReviewed
 from common.events.notifications import MessageCreated
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
+from common.events.training import CompletionExpired, CourseCompleted, Enrolled, PromotedFromWaitlist
 from notifications.models import Message, OutgoingEmail, Recipient
-from notifications.render import plural, render
+from notifications.render import long_date, plural, render
 
 
 def post_message(session: Session, person_id: uuid.UUID, category: str, subject: str, body: str,
@@ -258,3 +259,59 @@ def case_replied(session: Session, event: CaseReplied, public_url: str):
     if not event.email:
         return None, []
     return send_email_to_address(session, event.email, subject, words.text, words.html), []
+
+
+# --- training (training.*): enrollments, seats, completions and lapses, each a message (also
+# e-mailed) that links to the person's Training page ---------------------------------------------
+
+def training_url(public_url: str) -> str:
+    return f"{public_url}/portal/training"
+
+
+def session_time(instant: datetime | None) -> str | None:
+    """"June 3, 2027 at 9:00 AM" in the Hub's time zone (where the training centre is)."""
+    if instant is None:
+        return None
+    local = instant.astimezone(hub_timezone())
+    hour = local.hour % 12 or 12
+    return f"{long_date(local.date())} at {hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def _training_news(session: Session, template: str, person_id: uuid.UUID, subject: str, public_url: str,
+                   deadline: date | None = None, **facts):
+    words = render(template, subject=subject, first_name=first_name_of(session, person_id),
+                   public_url=public_url, action_url=training_url(public_url), **facts)
+    return post_message(session, person_id, "training", subject[:200], words.text, deadline=deadline,
+                        html=words.html)
+
+
+def training_enrolled(session: Session, event: Enrolled, public_url: str):
+    course = event.course_title or event.course_code
+    when = session_time(event.starts_at)
+    if event.status == "waitlisted":
+        return _training_news(session, "training_waitlisted", event.person_id, f"On the waitlist: {course}",
+                              public_url, course=course, when=when, location=event.location,
+                              position=event.waitlist_position)
+    return _training_news(session, "training_enrolled", event.person_id, f"Enrolled: {course}", public_url,
+                          deadline=local_day(event.starts_at) if event.starts_at else None,
+                          course=course, when=when, location=event.location)
+
+
+def training_promoted(session: Session, event: PromotedFromWaitlist, public_url: str):
+    course = event.course_title or event.course_code
+    return _training_news(session, "training_promoted", event.person_id, f"A seat is yours: {course}", public_url,
+                          deadline=local_day(event.starts_at), course=course,
+                          when=session_time(event.starts_at), location=event.location)
+
+
+def training_completed(session: Session, event: CourseCompleted, public_url: str):
+    course = event.course_title or event.course_code
+    return _training_news(session, "training_completed", event.person_id, f"Course completed: {course}",
+                          public_url, course=course, completed_on=event.completed_on, expires_on=event.expires_on,
+                          score=event.score)
+
+
+def training_completion_expired(session: Session, event: CompletionExpired, public_url: str):
+    course = event.course_title or event.course_code
+    return _training_news(session, "training_completion_expired", event.person_id, f"Training expired: {course}",
+                          public_url, course=course, expired_on=event.expired_on)

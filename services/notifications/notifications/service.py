@@ -16,6 +16,7 @@ from common.events.accounts import (
 )
 from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, DocumentReviewed
 from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
+from common.events.training import CompletionExpired, CourseCompleted, Enrolled, PromotedFromWaitlist
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
@@ -195,6 +196,48 @@ class NotificationsService(StandardRpcs):
         if not first_delivery(self.db, event, "notifications.handle_case_replied"):
             return
         _sent, events = domain.case_replied(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    # --- training.*: enrollments, seats, completions and lapses, each a message (also e-mailed) ---
+
+    @event_handler("training", "enrolled")
+    def handle_enrolled(self, payload: dict) -> None:
+        event = Enrolled.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_enrolled"):
+            return
+        _message, events = domain.training_enrolled(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    @event_handler("training", "promoted_from_waitlist")
+    def handle_promoted_from_waitlist(self, payload: dict) -> None:
+        event = PromotedFromWaitlist.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_promoted_from_waitlist"):
+            return
+        _message, events = domain.training_promoted(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    @event_handler("training", "course_completed")
+    def handle_course_completed(self, payload: dict) -> None:
+        event = CourseCompleted.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_course_completed"):
+            return
+        _message, events = domain.training_completed(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    @event_handler("training", "completion_expired")
+    def handle_completion_expired(self, payload: dict) -> None:
+        event = CompletionExpired.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_completion_expired"):
+            return
+        _message, events = domain.training_completion_expired(self.db, event, self._public_url())
         for new_event in events:
             self.publish(new_event)
         self.db.commit()

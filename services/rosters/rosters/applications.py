@@ -65,7 +65,7 @@ def apply(session: Session, catalog, person_id: uuid.UUID, code: str, actor, tod
         applied_on=today, status="", status_as_of=today, updated_at=now())
     session.add(record)
     events: list[Event] = [ApplicationStarted(person_id=person_id, classification_code=rules.code,
-                                              local=rules.local)]
+                                              local=rules.local, roster=rules.roster)]
     audit.record(session, actor, "application.started", "classification_record", record.id,
                  person_id=person_id, classification_code=rules.code)
     facts = facts_for(session, person_id)

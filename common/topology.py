@@ -75,6 +75,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", "rosters", "reinstated"),
     Subscription("notifications", "rosters", "group_advanced"),
     Subscription("notifications", "rosters", "deadline_approaching"),
+    # a first verified work day unlocks training: the one status change with no event of its own
+    Subscription("notifications", "rosters", "status_changed"),
     # Contact Us cases: they carry an anonymous sender's address, so notifications only
     Subscription("notifications", "documents", "case_opened"),
     Subscription("notifications", "documents", "case_replied"),
@@ -90,6 +92,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", "training", "promoted_from_waitlist"),
     Subscription("notifications", "training", "course_completed"),
     Subscription("notifications", "training", "completion_expired"),
+    # who applied for which local / classification: safety bulletins are targeted by them
+    Subscription("notifications", "rosters", "application_started"),
 )
 
 

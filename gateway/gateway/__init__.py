@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.api import api
     from gateway.errors import register_error_handlers
     from gateway.health import health
+    from gateway.pages.bulletins import bulletins
     from gateway.pages.contact import contact
     from gateway.pages.hub import hub
     from gateway.pages.portal import portal
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(contact)
     app.register_blueprint(training)
     app.register_blueprint(reports)
+    app.register_blueprint(bulletins)
     register_error_handlers(app)
 
     @app.context_processor

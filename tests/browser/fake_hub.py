@@ -20,7 +20,8 @@ import uuid
 from pathlib import Path
 
 from common.storage import LocalFolderStorage
-from tests.support.fake_gateway import PERSON_ID, FakeDocuments, FakeRpc, FakeTraining, make_app
+from tests.browser.fake_bulletins import install as install_bulletins
+from tests.support.fake_gateway import PERSON_ID, FakeDocuments, FakeNotifications, FakeRpc, FakeTraining, make_app
 
 STAFF_ACCOUNT = str(uuid.uuid4())
 OTHER_PERSON = str(uuid.uuid4())
@@ -171,12 +172,35 @@ def fake_rpc() -> FakeRpc:
     rpc.answer("rosters", "my_classification", lambda person_id, code, as_of=None: next(
         r for r in MINE["records"] + MINE["pending"] if r["classification_code"] == code))
     rpc.answer("rosters", "list_classifications", catalog())
-    rpc.answer("notifications", "list_messages", {"unread": 1, "messages": [
-        {"id": str(uuid.uuid4()), "subject": "Your DOT Medical Examiner's Certificate expires soon",
-         "body": "It expires on 03/20/2024.", "category": "deadline", "deadline": "2024-03-20",
-         "created_at": "2024-02-19T17:00:00+00:00", "read": False}]})
-    rpc.answer("notifications", "mark_message_read", None)
     return rpc
+
+
+def fake_notifications(rpc: FakeRpc) -> FakeNotifications:
+    """John Doe's Message Center: a deadline and a rejected document unread, each linking to the
+    place to act; a training message and his welcome read; e-mails sent to Robin Dolly."""
+    notifications = FakeNotifications(rpc)
+    notifications.add(category="account", subject="Welcome to the Industry Hub", read=True,
+                      body="Your Portal account is ready. Your Dashboard shows where each classification stands.",
+                      link="/portal", created_at="2024-01-15T17:00:00+00:00")
+    notifications.add(category="training", subject="You completed General Safety (IIPP)", read=True,
+                      body="Course A is on your transcript.", link="/portal/transcript",
+                      created_at="2024-01-20T17:00:00+00:00")
+    notifications.add(category="deadline", subject="Your DOT Medical Examiner's Certificate expires soon",
+                      body="It expires on 03/20/2024. Upload the renewed certificate before then to stay "
+                           "on the roster.", deadline="2024-03-20", link="/portal/documents",
+                      created_at="2024-02-19T17:00:00+00:00")
+    notifications.add(category="document", subject="Your medical certificate was not accepted",
+                      body="Reason: Document is illegible. Upload a clearer scan or photo.",
+                      link="/portal/documents?type=dot_medical_certificate",
+                      created_at="2024-02-26T17:00:00+00:00")
+    notifications.deliveries[OTHER_PERSON] = [
+        {"id": str(uuid.uuid4()), "kind": "invitation", "subject": "Claim your Industry Hub account",
+         "status": "failed", "attempts": 3, "reason": "550 5.1.1 mailbox unavailable",
+         "created_at": "2024-02-20T17:00:00+00:00", "sent_at": None},
+        {"id": str(uuid.uuid4()), "kind": "message", "subject": "Your CDL Class B was approved",
+         "status": "sent", "attempts": 1, "reason": None, "created_at": "2024-02-01T17:00:00+00:00",
+         "sent_at": "2024-02-01T17:00:04+00:00"}]
+    return notifications
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" \
@@ -262,6 +286,8 @@ def main(port: int) -> None:
     storage = LocalFolderStorage(data_dir / "objects")
     documents = fake_documents(rpc, storage)
     fake_training(rpc)
+    fake_notifications(rpc)
+    install_bulletins(rpc)
     rpc.answer("rosters", "pending_work_days", lambda actor: work_days_with_proof(documents))
     rpc.answer("rosters", "my_work_experience", lambda person_id: {"days": [], "verified_total": 12,
                                                                    "pending_total": 0})

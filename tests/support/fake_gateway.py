@@ -19,7 +19,12 @@ class FakeRpc:
     """
 
     def __init__(self):
-        self.answers = {}
+        # Parts of pages the notifications service fills, shown when it answers: every Portal page
+        # asks for the header's unread count, My Account for the e-mail preferences, a person's
+        # staff page for the e-mails sent. Nothing there unless a test says otherwise.
+        self.answers = {("notifications", "unread_count"): 0,
+                        ("notifications", "get_preferences"): {"email": {}, "digest": False, "mandatory": []},
+                        ("notifications", "list_deliveries"): {"deliveries": [], "email_undeliverable": False}}
         self.calls = []
         self.unexpected = []
 
@@ -534,3 +539,94 @@ class FakeTraining:
                     completion = self._complete(e["person_id"], e["course_code"], "in_person")
                     e.update(status="completed", completed_on=completion["completed_on"])
         return self.get_session(session_id, actor)
+
+
+# --- a notifications service in memory (the Message Center, preferences, deliveries) ------------------
+
+class FakeNotifications:
+    """The notifications service's Message Center RPCs over a dict, answering on a FakeRpc: newest
+    first, filters, paging (`page_size` a page), read / unread / archive of one's own messages
+    (anyone else's is NotFound), preferences with the mandatory categories, deliveries."""
+
+    page_size = 20
+    mandatory = ("deadline", "account")
+
+    def __init__(self, rpc: FakeRpc):
+        from common.errors import NotFound
+
+        self.NotFound = NotFound
+        self.messages: dict[str, dict] = {}
+        self.preferences: dict[str, dict] = {}
+        self.deliveries: dict[str, list] = {}
+        self.changes: list[tuple] = []
+        for method in ("list_messages", "unread_count", "mark_message_read", "mark_message_unread",
+                       "archive_message", "get_preferences", "update_preferences", "list_deliveries"):
+            rpc.answer("notifications", method, getattr(self, method))
+
+    def add(self, person_id: str = PERSON_ID, category: str = "document", subject: str = "A message",
+            **fields) -> dict:
+        n = len(self.messages) + 1
+        message = {"id": str(uuid.uuid4()), "person_id": person_id, "category": category, "subject": subject,
+                   "body": f"Message {n}.", "deadline": None, "created_at": f"2024-03-{n:02d}T17:00:00+00:00",
+                   "read": False, "link": None, "archived": False}
+        message.update(fields)
+        self.messages[message["id"]] = message
+        return message
+
+    @staticmethod
+    def _out(message: dict) -> dict:
+        return {k: v for k, v in message.items() if k != "person_id"}
+
+    def unread_count(self, person_id: str) -> int:
+        return sum(1 for m in self.messages.values()
+                   if m["person_id"] == person_id and not m["read"] and not m["archived"])
+
+    def list_messages(self, person_id: str, filters: dict | None = None) -> dict:
+        filters = filters or {}
+        found = [m for m in self.messages.values() if m["person_id"] == person_id
+                 and m["archived"] == bool(filters.get("archived"))
+                 and (not filters.get("category") or m["category"] == filters["category"])
+                 and (not filters.get("unread") or not m["read"])]
+        found.sort(key=lambda m: m["created_at"], reverse=True)
+        page = filters.get("page") or 1
+        pages = max(1, -(-len(found) // self.page_size))
+        shown = found[(page - 1) * self.page_size:page * self.page_size]
+        return {"messages": [self._out(m) for m in shown], "unread": self.unread_count(person_id),
+                "page": page, "pages": pages, "total": len(found)}
+
+    def _mine(self, person_id: str, message_id: str) -> dict:
+        message = self.messages.get(str(message_id))
+        if message is None or message["person_id"] != person_id:
+            raise self.NotFound("No such message.")
+        return message
+
+    def mark_message_read(self, person_id: str, message_id: str, actor: dict) -> None:
+        self._mine(person_id, message_id)["read"] = True
+        self.changes.append(("read", message_id, actor))
+
+    def mark_message_unread(self, person_id: str, message_id: str, actor: dict) -> None:
+        self._mine(person_id, message_id)["read"] = False
+        self.changes.append(("unread", message_id, actor))
+
+    def archive_message(self, person_id: str, message_id: str, actor: dict) -> None:
+        self._mine(person_id, message_id)["archived"] = True
+        self.changes.append(("archive", message_id, actor))
+
+    def get_preferences(self, person_id: str) -> dict:
+        from common.contracts.notifications import CATEGORIES
+
+        chosen = self.preferences.setdefault(person_id, {"email": {c: True for c in CATEGORIES}, "digest": False})
+        return {"email": {**chosen["email"], **{c: True for c in self.mandatory}}, "digest": chosen["digest"],
+                "mandatory": list(self.mandatory)}
+
+    def update_preferences(self, person_id: str, payload: dict, actor: dict) -> dict:
+        current = self.get_preferences(person_id)
+        chosen = self.preferences[person_id]
+        chosen["email"] = {**current["email"], **(payload.get("email") or {})}
+        if payload.get("digest") is not None:
+            chosen["digest"] = payload["digest"]
+        self.changes.append(("preferences", payload, actor))
+        return self.get_preferences(person_id)
+
+    def list_deliveries(self, person_id: str, actor: dict) -> dict:
+        return {"deliveries": self.deliveries.get(person_id, []), "email_undeliverable": False}

@@ -125,6 +125,11 @@ SAMPLES = {
     "training_completed": {"course": "HP1: Harassment Prevention", "completed_on": date(2027, 1, 4),
                            "expires_on": date(2029, 1, 3), "score": 83},
     "training_completion_expired": {"course": "HP1: Harassment Prevention", "expired_on": date(2027, 1, 4)},
+    "training_eligible": {"classification": GRIP, "as_of": date(2027, 1, 4),
+                          "training_url": f"{PUBLIC_URL}/portal/training"},
+    "digest": {"items": [{"subject": "Document approved: CDL", "category": "document"},
+                         {"subject": "Enrolled: HP1", "category": "training"}]},
+    "bulletin": {"title": "Heat illness prevention on outdoor sets", "published_on": date(2027, 1, 4)},
 }
 
 

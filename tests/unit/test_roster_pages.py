@@ -107,7 +107,7 @@ def cards(html: str, testid: str = "classification") -> list[str]:
 def test_the_dashboard_lists_every_classification_with_its_status_and_a_way_to_its_details(client, fake_rpc):
     log_in(client, fake_rpc)
     fake_rpc.answer("rosters", "my_classifications", MINE)
-    fake_rpc.answer("notifications", "list_messages", {"messages": [], "unread": 2})
+    fake_rpc.answer("notifications", "unread_count", 2)
 
     response = client.get("/portal")
 
@@ -188,7 +188,7 @@ def test_the_dashboard_still_shows_when_rosters_cannot_be_reached(client, fake_r
     log_in(client, fake_rpc)
     fake_rpc.answer("rosters", "my_classifications",
                     ServiceUnavailable("The rosters service did not answer in time. Please try again in a moment."))
-    fake_rpc.answer("notifications", "list_messages", {"messages": [], "unread": 3})
+    fake_rpc.answer("notifications", "unread_count", 3)
 
     response = client.get("/portal")
 
@@ -204,7 +204,7 @@ def test_the_dashboard_still_shows_when_rosters_cannot_be_reached(client, fake_r
 def test_the_dashboard_still_shows_classifications_when_messages_cannot_be_reached(client, fake_rpc):
     log_in(client, fake_rpc)
     fake_rpc.answer("rosters", "my_classifications", MINE)
-    fake_rpc.answer("notifications", "list_messages", ServiceUnavailable("The notifications service did not answer."))
+    fake_rpc.answer("notifications", "unread_count", ServiceUnavailable("The notifications service did not answer."))
 
     response = client.get("/portal")
 
@@ -814,7 +814,7 @@ def test_every_date_on_the_portal_is_written_month_day_year(client, fake_rpc):
     messages = text_of(client.get("/portal/messages"))
     account = text_of(client.get("/portal/account"))
 
-    assert "03/01/2024 · deadline 07/01/2024" in messages
+    assert "03/01/2024 · Deadline 07/01/2024" in messages
     assert "Date of birth 03/04/1991" in account
     for words in (messages, account):
         assert not re.search(r"\d{4}-\d{2}-\d{2}", words)

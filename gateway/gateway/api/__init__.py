@@ -38,4 +38,17 @@ def created(body: dict):
 
 
 # Importing the modules registers their routes on `api`.
-from gateway.api import accounts, admin, cases, documents, messages, meta, people, reports, rosters, search, training  # noqa: E402,F401
+from gateway.api import (  # noqa: E402,F401
+    accounts,
+    admin,
+    bulletins,
+    cases,
+    documents,
+    messages,
+    meta,
+    people,
+    reports,
+    rosters,
+    search,
+    training,
+)

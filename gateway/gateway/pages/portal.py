@@ -1,25 +1,29 @@
 """The Portal: what a logged-in Industry Professional sees (or staff acting on their behalf)."""
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import date, datetime
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from wtforms import ValidationError as CsrfError
 
 from common.clock import hub_timezone
 from common.contracts.accounts import ChangePasswordIn, ProfilePatch
+from common.contracts.notifications import CATEGORIES, MANDATORY_EMAIL, PreferencesIn
 from common.contracts.rosters import SubmitWorkDaysIn
 from common.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized, ValidationFailed
 from gateway import csrf
 from gateway.api.documents import owned_document, send_document, submit_document, upload_form
-from gateway.auth import actor, own_person_id, person_facts, require_page, viewer
+from gateway.api.messages import message_filters
+from gateway.auth import actor, layout_principal, own_person_id, person_facts, require_page, viewer
 from gateway.pages.forms import validate_form
 from gateway.uploads import max_upload_bytes
 
 portal = Blueprint("portal", __name__, url_prefix="/portal")
+log = logging.getLogger(__name__)
 
 CONTACT_FIELDS = ("email", "phone", "address_line1", "address_line2", "city", "state", "postal_code")
 PROFILE_FIELDS = (*CONTACT_FIELDS, "email_notifications")
@@ -159,11 +163,9 @@ def dashboard(principal):
         mine = _rosters("my_classifications", person_id)
     except HubError as exc:
         rosters_error = exc.message
-    unread, inbox_error = None, None
-    try:
-        unread = current_app.rpc.call("notifications", "list_messages", person_id)["unread"]
-    except HubError as exc:
-        inbox_error = exc.message
+    # the header's count (one cheap RPC, asked once per request)
+    unread = unread_messages()
+    inbox_error = g.get("unread_messages_error") if unread is None else None
     return render_template("portal/dashboard.html", me=me, mine=mine, rosters_error=rosters_error,
                            unread=unread, inbox_error=inbox_error)
 
@@ -517,20 +519,117 @@ def report_work_days(principal):
     return redirect(url_for("portal.work_experience", _anchor="main"))
 
 
+# --- the Message Center ---------------------------------------------------------------------------
+
+UNREAD_TIMEOUT = 3  # seconds: the header's count is not worth a page waiting out the whole RPC timeout
+
+
+@portal.app_template_global("unread_messages")
+def unread_messages() -> int | None:
+    """The number of unread messages of the person this page is for, for the header's badge on
+    every Portal page: one cheap RPC, asked once per request. None when nobody with a Portal is
+    logged in, or when the notifications service cannot answer (the page shows without it)."""
+    if "unread_messages" not in g:
+        g.unread_messages = None
+        principal = layout_principal()
+        if principal is not None and principal.person_id is not None:
+            try:
+                g.unread_messages = int(current_app.rpc.call(
+                    "notifications", "unread_count", str(principal.person_id), timeout=UNREAD_TIMEOUT))
+            except HubError as exc:
+                g.unread_messages_error = exc.message
+                log.warning("no unread count for the header: %s", exc.message)
+    return g.unread_messages
+
+
+CATEGORY_NAMES = {"deadline": "Deadlines", "document": "Documents", "training": "Training",
+                  "roster": "Rosters", "account": "Account", "case": "Cases", "bulletin": "Safety bulletins"}
+# where a message's link takes the person, in the words of the menu ("Go to My Documents")
+LINK_PLACES = (("/portal/classifications/", "the classification"), ("/portal/documents", "My Documents"),
+               ("/portal/training", "My Training"), ("/portal/transcript", "My Transcript"),
+               ("/portal/work-experience", "Work Experience"), ("/portal/apply", "Apply"),
+               ("/portal/account", "My Account"), ("/portal/cases", "My Cases"),
+               ("/portal/messages", "Message Center"),
+               ("/portal", "your Dashboard"), ("/bulletins", "the safety bulletins"),
+               ("/safety", "the safety bulletins"))
+
+
+def _hub_path(link: str | None) -> str | None:
+    """A message's link when it is a path of this Hub (never another site: no open redirect)."""
+    if not link or not link.startswith("/") or link.startswith("//") or "\\" in link:
+        return None
+    return link
+
+
+@portal.app_template_global("message_link")
+def message_link(link: str | None) -> tuple[str, str] | None:
+    """(path, "Go to …" words) of a message's link, or None when it has none."""
+    path = _hub_path(link)
+    if path is None:
+        return None
+    place = next((words for prefix, words in LINK_PLACES if path == prefix.rstrip("/") or path.startswith(prefix)),
+                 "the page")
+    return path, f"Go to {place}"
+
+
 @portal.get("/messages")
 @require_page()
 def messages(principal):
-    inbox = current_app.rpc.call("notifications", "list_messages", own_person_id(principal))
-    return render_template("portal/messages.html", inbox=inbox)
+    person_id = own_person_id(principal)
+    try:
+        filters = message_filters(request.args)
+    except ValidationFailed:
+        flash("That filter is not known: here are all your messages.", "info")
+        return redirect(url_for("portal.messages"))
+    inbox = current_app.rpc.call("notifications", "list_messages", person_id, filters.model_dump(mode="json"))
+    # the page's own answer is the freshest count: the header shows the same number
+    if "unread" in inbox:
+        g.unread_messages = inbox["unread"]
+
+    def page_url(**change):
+        args = {"category": filters.category, "unread": "1" if filters.unread else None,
+                "archived": "1" if filters.archived else None, "page": filters.page if filters.page > 1 else None}
+        args.update(change)
+        return url_for("portal.messages", **{k: v for k, v in args.items() if v not in (None, "", 1)})
+
+    return render_template("portal/messages.html", inbox=inbox, filters=filters, categories=CATEGORIES,
+                           category_names=CATEGORY_NAMES, page_url=page_url, here=request.full_path.rstrip("?"))
+
+
+def _message_change(principal, method: str, message_id: uuid.UUID, done: str | None = None):
+    # with the actor, like the API: the audit entry names who did it (staff helping included)
+    current_app.rpc.call("notifications", method, own_person_id(principal), str(message_id), actor(principal))
+    if done:
+        flash(done, "success")
+    return redirect(_back_to(url_for("portal.messages")))
 
 
 @portal.post("/messages/<uuid:message_id>/read")
 @require_page()
 def mark_read(principal, message_id: uuid.UUID):
-    # with the actor, like the API: the audit entry names who read it (staff helping included)
+    return _message_change(principal, "mark_message_read", message_id)
+
+
+@portal.post("/messages/<uuid:message_id>/unread")
+@require_page()
+def mark_unread(principal, message_id: uuid.UUID):
+    return _message_change(principal, "mark_message_unread", message_id)
+
+
+@portal.post("/messages/<uuid:message_id>/archive")
+@require_page()
+def archive(principal, message_id: uuid.UUID):
+    return _message_change(principal, "archive_message", message_id,
+                           "Moved to the archive. You can still read it under Archive.")
+
+
+@portal.post("/messages/<uuid:message_id>/open")
+@require_page()
+def open_message(principal, message_id: uuid.UUID):
+    """"Go to …" on an unread message: it is read now, and the person lands where they act."""
     current_app.rpc.call("notifications", "mark_message_read", own_person_id(principal), str(message_id),
                          actor(principal))
-    return redirect(url_for("portal.messages"))
+    return redirect(_hub_path(request.form.get("link")) or url_for("portal.messages"))
 
 
 # --- My Account ----------------------------------------------------------------------------------
@@ -549,13 +648,44 @@ def _submitted_profile() -> dict:
     return values
 
 
+def _preferences(principal, me) -> tuple[dict | None, str | None]:
+    """The person's e-mail preferences for My Account, or why they cannot be shown: the rest of
+    the page still works when the notifications service does not answer."""
+    if me is None:
+        return None, None
+    try:
+        return current_app.rpc.call("notifications", "get_preferences", own_person_id(principal)), None
+    except HubError as exc:
+        return None, exc.message
+
+
 def _render_account(principal, me, profile_values=None, profile_errors=None, password_errors=None,
                     status=200):
+    preferences, preferences_error = _preferences(principal, me)
     return render_template(
         "portal/account.html", me=me, values=profile_values or (_profile_values(me) if me else {}),
         errors=profile_errors or {}, password_errors=password_errors or {},
         can_change_password=principal.on_behalf_of is None and principal.account_id is not None,
+        preferences=preferences, preferences_error=preferences_error, categories=CATEGORIES,
+        category_names=CATEGORY_NAMES,
     ), status
+
+
+@portal.post("/account/notifications")
+@require_page()
+def update_notification_preferences(principal):
+    """My Account's e-mail preferences: a box per category (the mandatory ones cannot be turned
+    off, so the form does not send them) and the daily digest."""
+    ticked = lambda name: request.form.get(name) in ("1", "on", "true")  # noqa: E731
+    email = {category: ticked(f"email_{category}") for category in CATEGORIES if category not in MANDATORY_EMAIL}
+    data, errors = validate_form(PreferencesIn, {"email": email, "digest": ticked("digest")})
+    if data is None:
+        flash("Please check your e-mail preferences: " + "; ".join(errors.values()), "error")
+    else:
+        current_app.rpc.call("notifications", "update_preferences", own_person_id(principal),
+                             data.model_dump(mode="json", exclude_none=True), actor(principal))
+        flash("Saved your e-mail preferences.", "success")
+    return redirect(url_for("portal.account", _anchor="email-preferences"))
 
 
 def _field_errors_of(exc: ValidationFailed, known: tuple[str, ...]) -> dict:

@@ -73,8 +73,16 @@ def person(principal, person_id: uuid.UUID):
                                            actor(staff_self(principal)))["suspensions"]
     except HubError as exc:
         rosters_error = exc.message
+    # the e-mails sent to them and what became of each (issue 10); also optional
+    deliveries, deliveries_error = None, None
+    try:
+        deliveries = current_app.rpc.call("notifications", "list_deliveries", str(person_id),
+                                          actor(staff_self(principal)))
+    except HubError as exc:
+        deliveries_error = exc.message
     return render_template("staff/person.html", person=found, mine=mine, suspensions=suspensions,
-                           rosters_error=rosters_error)
+                           rosters_error=rosters_error, deliveries=deliveries,
+                           deliveries_error=deliveries_error)
 
 
 @staff.post("/people/<uuid:person_id>/suspensions")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from common.clock import hub_timezone, local_day, now
-from common.contracts.notifications import MessageOut, MessagesOut
+from common.contracts.notifications import MANDATORY_EMAIL, MessageFiltersIn, MessageOut, MessagesOut
 from common.errors import NotFound
 from common.events.accounts import (
     AccountClaimed,
@@ -25,22 +25,36 @@ from common.events.accounts import (
 )
 from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, DocumentReviewed
 from common.events.notifications import MessageCreated
-from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
+from common.events.rosters import (
+    DeadlineApproaching,
+    GroupAdvanced,
+    PlacedOnRoster,
+    Reinstated,
+    StatusChanged,
+    Suspended,
+)
 from common.events.training import CompletionExpired, CourseCompleted, Enrolled, PromotedFromWaitlist
+from notifications import preferences
 from notifications.models import Message, OutgoingEmail, Recipient
 from notifications.render import long_date, plural, render
 
 
 def post_message(session: Session, person_id: uuid.UUID, category: str, subject: str, body: str,
                  email: bool = True, deadline: date | None = None,
-                 html: str | None = None) -> tuple[Message, list[MessageCreated]]:
-    """A Message Center entry, optionally mirrored by an e-mail the mail loop will send."""
+                 html: str | None = None, link: str | None = None,
+                 mandatory: bool = False) -> tuple[Message, list[MessageCreated]]:
+    """A Message Center entry, mirrored by an e-mail the mail loop will send unless the person
+    chose otherwise (notifications.preferences); `link` is the Hub path of the place to act.
+    `mandatory` (and the MANDATORY_EMAIL categories) go by e-mail whatever the person chose."""
     message = Message(id=uuid.uuid4(), person_id=person_id, category=category, subject=subject,
-                      body=body, deadline=deadline, created_at=now())
+                      body=body, deadline=deadline, created_at=now(), link=link)
     session.add(message)
-    if email:
+    mandatory = mandatory or category in MANDATORY_EMAIL
+    route = preferences.email_route(session, person_id, category, mandatory) if email else None
+    if route is not None:
         session.add(OutgoingEmail(id=uuid.uuid4(), person_id=person_id, message_id=message.id,
-                                  subject=subject, body=body, html=html, status="pending",
+                                  subject=subject, body=body, html=html, status=route,
+                                  category=category, mandatory=mandatory,
                                   attempts=0, next_attempt_at=now(), created_at=now()))
     return message, [MessageCreated(message_id=message.id, person_id=person_id, category=category,
                                     subject=subject)]
@@ -61,8 +75,19 @@ def first_name_of(session: Session, person_id: uuid.UUID) -> str | None:
     return recipient.first_name if recipient else None
 
 
+# Where each kind of message sends the person to act: Hub paths, never personal data in them.
+ACCOUNT_PATH = "/portal/account"
+DOCUMENTS_PATH = "/portal/documents"
+TRAINING_PATH = "/portal/training"
+CASES_PATH = "/portal/cases"
+
+
+def classification_path(code: str) -> str:
+    return f"/portal/classifications/{quote(code, safe='')}"
+
+
 def classification_url(public_url: str, code: str) -> str:
-    return f"{public_url}/portal/classifications/{quote(code, safe='')}"
+    return public_url + classification_path(code)
 
 
 # --- accounts.* events --------------------------------------------------------------------------
@@ -71,7 +96,8 @@ def welcome(session: Session, event: PersonRegistered, public_url: str):
     subject = "Welcome to the Industry Hub"
     words = render("welcome", subject=subject, first_name=event.first_name, il_number=event.il_number,
                    public_url=public_url, action_url=f"{public_url}/portal")
-    return post_message(session, event.person_id, "account", subject, words.text, html=words.html)
+    return post_message(session, event.person_id, "account", subject, words.text, html=words.html,
+                        link=ACCOUNT_PATH)
 
 
 def invitation(session: Session, event: InvitationSent, public_url: str):
@@ -93,7 +119,8 @@ def account_ready(session: Session, event: AccountClaimed, public_url: str):
     subject = "Your Portal account is ready"
     words = render("account_ready", subject=subject, first_name=first_name_of(session, event.person_id),
                    public_url=public_url, action_url=f"{public_url}/portal")
-    return post_message(session, event.person_id, "account", subject, words.text, html=words.html)
+    return post_message(session, event.person_id, "account", subject, words.text, html=words.html,
+                        link=ACCOUNT_PATH)
 
 
 def record_contact(session: Session, event: ContactDetailsChanged):
@@ -113,36 +140,82 @@ def record_contact(session: Session, event: ContactDetailsChanged):
 
 # --- the Message Center -------------------------------------------------------------------------
 
-def list_messages(session: Session, person_id: uuid.UUID, limit: int = 100) -> MessagesOut:
+PAGE_SIZE = 25
+
+
+def _inbox(person_id: uuid.UUID):
+    return (Message.person_id == person_id, Message.archived_at.is_(None))
+
+
+def unread_count(session: Session, person_id: uuid.UUID) -> int:
+    """One count on a partial index (ix_messages_unread_inbox): the Portal header asks on every page."""
+    return session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        *_inbox(person_id), Message.read_at.is_(None))) or 0
+
+
+def message_out(m: Message) -> MessageOut:
+    return MessageOut(id=m.id, category=m.category, subject=m.subject, body=m.body, deadline=m.deadline,
+                      created_at=m.created_at, read=m.read_at is not None, link=m.link,
+                      archived=m.archived_at is not None)
+
+
+def list_messages(session: Session, person_id: uuid.UUID,
+                  filters: MessageFiltersIn | None = None) -> MessagesOut:
+    """Newest first, 25 a page: the inbox, or the archive; by category; only unread ones.
+    `unread` is always the inbox's unread count (the header's number)."""
+    filters = filters or MessageFiltersIn()
+    where = [Message.person_id == person_id,
+             Message.archived_at.is_not(None) if filters.archived else Message.archived_at.is_(None)]
+    if filters.category:
+        where.append(Message.category == filters.category)
+    if filters.unread:
+        where.append(Message.read_at.is_(None))
+    total = session.scalar(sa.select(sa.func.count()).select_from(Message).where(*where)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
     rows = session.scalars(
-        sa.select(Message).where(Message.person_id == person_id)
-        .order_by(Message.created_at.desc()).limit(limit)).all()
-    unread = session.scalar(sa.select(sa.func.count()).select_from(Message).where(
-        Message.person_id == person_id, Message.read_at.is_(None)))
-    return MessagesOut(
-        messages=[MessageOut(id=m.id, category=m.category, subject=m.subject, body=m.body,
-                             deadline=m.deadline, created_at=m.created_at,
-                             read=m.read_at is not None) for m in rows],
-        unread=unread)
+        sa.select(Message).where(*where).order_by(Message.created_at.desc(), Message.id.desc())
+        .offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return MessagesOut(messages=[message_out(m) for m in rows], unread=unread_count(session, person_id),
+                       page=filters.page, pages=pages, total=total)
 
 
-def mark_read(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> None:
+def _own_message(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> Message:
     message = session.get(Message, message_id)
     # Someone else's message answers exactly like a missing one.
     if message is None or message.person_id != person_id:
         raise NotFound("No such message.")
+    return message
+
+
+def mark_read(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> Message:
+    message = _own_message(session, person_id, message_id)
     if message.read_at is None:
         message.read_at = now()
+    return message
+
+
+def mark_unread(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> Message:
+    message = _own_message(session, person_id, message_id)
+    message.read_at = None
+    return message
+
+
+def archive(session: Session, person_id: uuid.UUID, message_id: uuid.UUID) -> Message:
+    message = _own_message(session, person_id, message_id)
+    if message.archived_at is None:
+        message.archived_at = now()
+    return message
 
 
 # --- roster news (rosters.* events): each a Message Center entry, also e-mailed ----------------
 
 def _roster_news(session: Session, template: str, person_id: uuid.UUID, subject: str, public_url: str,
-                 code: str, category: str = "roster", deadline: date | None = None, **facts):
+                 code: str, category: str = "roster", deadline: date | None = None, mandatory: bool = False,
+                 **facts):
     words = render(template, subject=subject, first_name=first_name_of(session, person_id),
                    public_url=public_url, action_url=classification_url(public_url, code), **facts)
     return post_message(session, person_id, category, subject[:200], words.text, deadline=deadline,
-                        html=words.html)
+                        html=words.html, link=classification_path(code), mandatory=mandatory)
 
 
 def placed_on_roster(session: Session, event: PlacedOnRoster, public_url: str):
@@ -154,8 +227,9 @@ def placed_on_roster(session: Session, event: PlacedOnRoster, public_url: str):
 
 def suspended(session: Session, event: Suspended, public_url: str):
     name = event.classification_name or event.classification_code
+    # a suspension always comes by e-mail too, whatever the person chose
     return _roster_news(session, "suspended", event.person_id, f"Not Compliant: {name}", public_url,
-                        event.classification_code, classification=name, as_of=event.as_of,
+                        event.classification_code, mandatory=True, classification=name, as_of=event.as_of,
                         reason=event.reason, requirements=event.requirements)
 
 
@@ -175,7 +249,9 @@ def group_advanced(session: Session, event: GroupAdvanced, public_url: str):
 
 def deadline_approaching(session: Session, event: DeadlineApproaching, public_url: str):
     name = event.classification_name or event.classification_code
-    if event.days_left <= 0:
+    if event.days_left < 0:  # the reminder after a lapse, while the requirement is still unmet
+        subject = f"Overdue by {plural(-event.days_left, 'day')}: {event.requirement}"
+    elif event.days_left == 0:
         subject = f"Due today: {event.requirement}"
     else:
         subject = f"Due in {plural(event.days_left, 'day')}: {event.requirement}"
@@ -188,17 +264,30 @@ def deadline_approaching(session: Session, event: DeadlineApproaching, public_ur
                         days_left=event.days_left, placed=placed)
 
 
+def status_changed(session: Session, event: StatusChanged, public_url: str, classification_name: str | None = None):
+    """Most status changes have their own, better event (placed, suspended, reinstated, a deadline);
+    the one a person needs to hear about besides is a first verified work day, which unlocks
+    training (SPEC §4 journey 1). Every other change posts nothing."""
+    if (event.old_status, event.new_status) != ("in_progress_not_training_eligible", "in_progress_training_eligible"):
+        return None, []
+    name = classification_name or event.classification_code
+    return _roster_news(session, "training_eligible", event.person_id, f"Training unlocked: {name}", public_url,
+                        event.classification_code, classification=name, as_of=event.as_of,
+                        training_url=training_url(public_url))
+
+
 # --- document reviews and expiry (documents.*): each a Message Center entry, also e-mailed --------
 
 def documents_url(public_url: str) -> str:
-    return f"{public_url}/portal/documents"
+    return public_url + DOCUMENTS_PATH
 
 
 def _document_news(session: Session, template: str, person_id: uuid.UUID, subject: str, public_url: str,
                    **facts):
     words = render(template, subject=subject, first_name=first_name_of(session, person_id),
                    public_url=public_url, action_url=documents_url(public_url), **facts)
-    return post_message(session, person_id, "document", subject[:200], words.text, html=words.html)
+    return post_message(session, person_id, "document", subject[:200], words.text, html=words.html,
+                        link=DOCUMENTS_PATH)
 
 
 def document_reviewed(session: Session, event: DocumentReviewed, public_url: str):
@@ -233,7 +322,7 @@ def _case_words(session: Session, template: str, subject: str, person_id: uuid.U
                 public_url: str, **facts):
     in_portal = person_id is not None
     first_name = first_name_of(session, person_id) if in_portal else name
-    action_url = f"{public_url}/portal/cases" if in_portal else f"{public_url}/contact"
+    action_url = public_url + CASES_PATH if in_portal else f"{public_url}/contact"
     return render(template, subject=subject, first_name=first_name, public_url=public_url,
                   action_url=action_url, in_portal=in_portal, **facts)
 
@@ -244,7 +333,7 @@ def case_opened(session: Session, event: CaseOpened, public_url: str):
                         reference=event.reference, case_subject=event.subject, via=event.via)
     if event.person_id is not None:
         return post_message(session, event.person_id, "case", subject, words.text, email=event.acknowledge,
-                            html=words.html)
+                            html=words.html, link=CASES_PATH)
     if not event.acknowledge or not event.email:
         return None, []
     return send_email_to_address(session, event.email, subject, words.text, words.html), []
@@ -255,7 +344,8 @@ def case_replied(session: Session, event: CaseReplied, public_url: str):
     words = _case_words(session, "case_replied", subject, event.person_id, event.name, public_url,
                         reference=event.reference, case_subject=event.subject, reply=event.body)
     if event.person_id is not None:
-        return post_message(session, event.person_id, "case", subject, words.text, html=words.html)
+        return post_message(session, event.person_id, "case", subject, words.text, html=words.html,
+                            link=CASES_PATH)
     if not event.email:
         return None, []
     return send_email_to_address(session, event.email, subject, words.text, words.html), []
@@ -265,7 +355,7 @@ def case_replied(session: Session, event: CaseReplied, public_url: str):
 # e-mailed) that links to the person's Training page ---------------------------------------------
 
 def training_url(public_url: str) -> str:
-    return f"{public_url}/portal/training"
+    return public_url + TRAINING_PATH
 
 
 def session_time(instant: datetime | None) -> str | None:
@@ -282,7 +372,7 @@ def _training_news(session: Session, template: str, person_id: uuid.UUID, subjec
     words = render(template, subject=subject, first_name=first_name_of(session, person_id),
                    public_url=public_url, action_url=training_url(public_url), **facts)
     return post_message(session, person_id, "training", subject[:200], words.text, deadline=deadline,
-                        html=words.html)
+                        html=words.html, link=TRAINING_PATH)
 
 
 def training_enrolled(session: Session, event: Enrolled, public_url: str):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from common.daily import DailyRunMixin
 from common.db import UTCDateTime, make_base
 
 Base = make_base()
@@ -14,6 +15,13 @@ Base = make_base()
 class Message(Base):
     """A Message Center entry for one person."""
     __tablename__ = "messages"
+    __table_args__ = (
+        # the Portal header asks for the unread count on every page: one small index answers it
+        sa.Index("ix_messages_unread_inbox", "person_id",
+                 postgresql_where=sa.text("read_at IS NULL AND archived_at IS NULL"),
+                 sqlite_where=sa.text("read_at IS NULL AND archived_at IS NULL")),
+        sa.Index("ix_messages_person_created", "person_id", "created_at"),
+    )
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
     category: Mapped[str] = mapped_column(sa.String(40))
@@ -22,6 +30,9 @@ class Message(Base):
     deadline: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the Hub path of the place to act (/portal/documents, /portal/classifications/80-GRIP, …)
+    link: Mapped[str | None] = mapped_column(sa.String(300))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Recipient(Base):
@@ -57,3 +68,28 @@ class OutgoingEmail(Base):
     sent_to: Mapped[str | None] = mapped_column(sa.String(254))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the Message Center category it mirrors (None for account e-mails with no message)
+    category: Mapped[str | None] = mapped_column(sa.String(40))
+    # goes whatever the person chose (deadlines, account security, suspensions)
+    mandatory: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    # a row held for the daily digest (status "digest") names the digest e-mail that carried it
+    digest_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+
+
+class EmailPreference(Base):
+    """Which Message Center categories also come by e-mail, and whether the rest wait for one
+    daily digest. No row: every category by e-mail, no digest."""
+    __tablename__ = "email_preferences"
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    # JSON object category -> bool; categories not named come by e-mail
+    email: Mapped[str] = mapped_column(sa.Text, default="{}")
+    digest: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestRun(DailyRunMixin, Base):
+    """The daily digest of one day: the replica that inserts the row sends it (common.daily)."""
+    __tablename__ = "digest_runs"
+
+
+from notifications import bulletins_models  # noqa: E402,F401

@@ -22,6 +22,8 @@ BATCH = 50
 MAX_ATTEMPTS = 8
 # How long an e-mail waits for its recipient's address (the contact event may come later).
 ADDRESS_WAIT = timedelta(days=1)
+# How long a claimed e-mail is left to the replica that claimed it before another may retry it.
+SEND_LEASE = timedelta(minutes=5)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -36,6 +38,17 @@ def send_due(session_factory, transport, mail_from: str) -> int:
                                            OutgoingEmail.next_attempt_at <= now())
             .order_by(OutgoingEmail.next_attempt_at).limit(BATCH)).all()
         for email in due:
+            # claim it first, so two replicas never both send it: whoever moves its
+            # next_attempt_at from the value read sends it; the lease covers a crash mid-send
+            claimed = session.execute(sa.update(OutgoingEmail).where(
+                OutgoingEmail.id == email.id, OutgoingEmail.status == "pending",
+                OutgoingEmail.next_attempt_at == email.next_attempt_at)
+                .values(next_attempt_at=now() + SEND_LEASE)
+                .execution_options(synchronize_session=False)).rowcount
+            session.commit()
+            if claimed != 1:
+                continue
+            session.refresh(email)
             # read the address as late as possible: it may have arrived during this batch
             recipient = (session.get(Recipient, email.person_id, populate_existing=True)
                          if email.person_id is not None else None)
@@ -51,7 +64,10 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
     if row.to_address:
         _deliver_to_address(row, transport, mail_from)
         return
-    if recipient is not None and not recipient.email_notifications and row.kind != "transactional":
+    # the accounts switch is the master switch, except for what must always come (account
+    # security, deadlines, suspensions)
+    if (recipient is not None and not recipient.email_notifications and row.kind != "transactional"
+            and not row.mandatory):
         row.status = "skipped"
         return
     if recipient is None or not recipient.email:

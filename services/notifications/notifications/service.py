@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from common import audit
+from common import audit, daily
 from common import config as hub_config
+from common.audit import as_actor
+from common.authz import STAFF, Principal, require_role
+from common.clock import today
+from common.contracts.notifications import BulletinIn, BulletinPatch, MessageFiltersIn, PreferencesIn
 from common.db import Database
-from common.errors import EXPECTED_ERRORS, parse_id
+from common.errors import EXPECTED_ERRORS, parse_id, validated
 from common.events.accounts import (
     AccountClaimed,
     ContactDetailsChanged,
@@ -15,15 +20,28 @@ from common.events.accounts import (
     PersonRegistered,
 )
 from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, DocumentReviewed
-from common.events.rosters import DeadlineApproaching, GroupAdvanced, PlacedOnRoster, Reinstated, Suspended
+from common.events.rosters import (
+    ApplicationStarted,
+    DeadlineApproaching,
+    GroupAdvanced,
+    PlacedOnRoster,
+    Reinstated,
+    StatusChanged,
+    Suspended,
+)
 from common.events.training import CompletionExpired, CourseCompleted, Enrolled, PromotedFromWaitlist
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.publisher import EventPublisher
-from notifications import domain
-from notifications.models import Base
+from notifications import bulletins, domain, preferences
+from notifications.bulletins import ResourcesProvider
+from notifications.models import Base, DigestRun
 from notifications.sender import MailSender
+
+
+def _require_staff(actor) -> None:
+    require_role(Principal(roles=as_actor(actor).roles), *STAFF)
 
 
 class NotificationsService(StandardRpcs):
@@ -40,14 +58,61 @@ class NotificationsService(StandardRpcs):
     def _public_url(self) -> str:
         return hub_config.public_url(self.config)
 
+    # --- the Message Center (gateway: /api/v1/me/messages) --------------------------------------
+
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def list_messages(self, person_id: str) -> dict:
-        return domain.list_messages(self.db, parse_id(person_id, "person")).model_dump(mode="json")
+    def list_messages(self, person_id: str, filters: dict | None = None) -> dict:
+        parsed = MessageFiltersIn.model_validate(filters or {})
+        return domain.list_messages(self.db, parse_id(person_id, "person"), parsed).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def unread_count(self, person_id: str) -> int:
+        return domain.unread_count(self.db, parse_id(person_id, "person"))
+
+    def _change_message(self, change, action: str, person_id: str, message_id: str, actor: dict | None) -> None:
+        change(self.db, parse_id(person_id, "person"), parse_id(message_id, "message"))
+        audit.record(self.db, actor, action, "message", message_id, person_id=person_id)
+        self.db.commit()
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def mark_message_read(self, person_id: str, message_id: str, actor: dict | None = None) -> None:
-        domain.mark_read(self.db, parse_id(person_id, "person"), parse_id(message_id, "message"))
-        audit.record(self.db, actor, "message.read", "message", message_id, person_id=person_id)
+        self._change_message(domain.mark_read, "message.read", person_id, message_id, actor)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def mark_message_unread(self, person_id: str, message_id: str, actor: dict | None = None) -> None:
+        self._change_message(domain.mark_unread, "message.unread", person_id, message_id, actor)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def archive_message(self, person_id: str, message_id: str, actor: dict | None = None) -> None:
+        self._change_message(domain.archive, "message.archived", person_id, message_id, actor)
+
+    # --- e-mail preferences and the record of sends ---------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_preferences(self, person_id: str) -> dict:
+        return preferences.get_preferences(self.db, parse_id(person_id, "person")).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def update_preferences(self, person_id: str, payload: dict, actor: dict | None = None) -> dict:
+        parsed = PreferencesIn.model_validate(payload or {})
+        result, changed = preferences.update_preferences(self.db, parse_id(person_id, "person"), parsed)
+        audit.record(self.db, actor, "preferences.updated", "person", person_id, person_id=person_id, **changed)
+        self.db.commit()
+        return result.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_deliveries(self, person_id: str, actor: dict | None = None) -> dict:
+        _require_staff(actor)
+        return preferences.list_deliveries(self.db, parse_id(person_id, "person")).model_dump(mode="json")
+
+    @timer(interval=3600, eager=False)
+    def daily_digest(self) -> None:
+        """Hourly: gather today's digest once, whatever the number of replicas (common.daily)."""
+        day = today()
+        if not daily.claim_day(self.db, DigestRun, day):
+            return
+        sent = preferences.gather_digests(self.db, self._public_url())
+        daily.finish_day(self.db, DigestRun, day, {"digests": sent})
         self.db.commit()
 
     # --- accounts.* ----------------------------------------------------------------------------
@@ -146,6 +211,16 @@ class NotificationsService(StandardRpcs):
             self.publish(new_event)
         self.db.commit()
 
+    @event_handler("rosters", "status_changed")
+    def handle_status_changed(self, payload: dict) -> None:
+        event = StatusChanged.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_status_changed"):
+            return
+        _message, events = domain.status_changed(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
     @event_handler("rosters", "deadline_approaching")
     def handle_deadline_approaching(self, payload: dict) -> None:
         event = DeadlineApproaching.model_validate(payload)
@@ -238,6 +313,67 @@ class NotificationsService(StandardRpcs):
         if not first_delivery(self.db, event, "notifications.handle_completion_expired"):
             return
         _message, events = domain.training_completion_expired(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    # --- bulletins, hotlines and resources ---------------------------------------------------
+    # Public reads (the gateway shows them to anyone); staff writes, each audited. A bulletin's
+    # audience hears of it once in the Message Center (notifications.bulletins.deliver).
+
+    resources = ResourcesProvider()
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_bulletins(self, include_withdrawn: bool = False) -> dict:
+        return bulletins.list_bulletins(self.db, bool(include_withdrawn)).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_bulletin(self, bulletin_id: str) -> dict:
+        return bulletins.get_bulletin(self.db, parse_id(bulletin_id, "bulletin")).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def publish_bulletin(self, payload: dict, actor: dict) -> dict:
+        _require_staff(actor)
+        bulletin_in = validated(BulletinIn, payload)
+        bulletin, events = bulletins.publish(self.db, bulletin_in, self._public_url())
+        audit.record(self.db, actor, "bulletin.published", "bulletin", bulletin.id,
+                     title=bulletin.title, audience=bulletin.audience.model_dump(), told=len(events))
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+        return bulletin.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def update_bulletin(self, bulletin_id: str, payload: dict, actor: dict) -> dict:
+        _require_staff(actor)
+        patch = validated(BulletinPatch, payload)
+        bulletin, events = bulletins.update(self.db, parse_id(bulletin_id, "bulletin"), patch,
+                                            self._public_url())
+        audit.record(self.db, actor, "bulletin.updated", "bulletin", bulletin.id,
+                     fields=sorted(patch.model_fields_set), told=len(events))
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+        return bulletin.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def withdraw_bulletin(self, bulletin_id: str, actor: dict) -> dict:
+        _require_staff(actor)
+        bulletin, _events = bulletins.withdraw(self.db, parse_id(bulletin_id, "bulletin"))
+        audit.record(self.db, actor, "bulletin.withdrawn", "bulletin", bulletin.id)
+        self.db.commit()
+        return bulletin.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_resources(self) -> dict:
+        return self.resources.model_dump(mode="json")
+
+    @event_handler("rosters", "application_started")
+    def handle_application_started(self, payload: dict) -> None:
+        event = ApplicationStarted.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_application_started"):
+            return
+        _member, events = bulletins.record_applicant(self.db, event)
         for new_event in events:
             self.publish(new_event)
         self.db.commit()

@@ -34,9 +34,30 @@ log = logging.getLogger(__name__)
 
 COMPLIANT = frozenset({"compliant", "approaching_deadline"})
 NOT_COMPLIANT = "not_compliant"
-# deadline warnings: 60, 30 and 7 days before, and on the day (SPEC §4 journey 6)
-NOTICE_DAYS = (0, 7, 30, 60)
+# deadline reminders: 60, 30 and 7 days before, on the day, and 7 days after while still unmet
+# (SPEC §4 journey 6; issue 10). Days before a deadline; negative: days after it. A deployment
+# sets its own with HUB_REMINDER_OFFSETS="60,30,7,0,-7".
+NOTICE_DAYS = (60, 30, 7, 0, -7)
 RECORD_LAPSE = "Roster compliance"
+# an after-lapse reminder missed (the sweep did not run that day) is still sent this many days late
+AFTER_LAPSE_GRACE = 7
+
+
+def parse_offsets(text: str | None) -> tuple[int, ...]:
+    """"60,30,7,0,-7" → (60, 30, 7, 0, -7); empty → the default schedule."""
+    if not text or not text.strip():
+        return NOTICE_DAYS
+    try:
+        offsets = tuple(sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ValueError(f"HUB_REMINDER_OFFSETS must be whole numbers of days, like 60,30,7,0,-7: {text!r}") from None
+    return offsets or NOTICE_DAYS
+
+
+def reminder_offsets(config=None) -> tuple[int, ...]:
+    """The deployment's schedule, from the service's config (or the environment)."""
+    from common import config as hub_config
+    return parse_offsets(hub_config.setting("HUB_REMINDER_OFFSETS", None, config))
 
 
 @dataclass
@@ -56,20 +77,23 @@ class Tally:
             setattr(self, name, getattr(self, name) + value)
 
 
-def notice_step(days_left: int) -> int | None:
-    """Which warning is due `days_left` days before a deadline: the nearest one not yet passed,
-    so a deadline first seen 5 days out gets the 7-day warning, not all three."""
-    if days_left < 0:
-        return None
-    return min((step for step in NOTICE_DAYS if days_left <= step), default=None)
+def notice_step(days_left: int, offsets: tuple[int, ...] = NOTICE_DAYS) -> int | None:
+    """Which reminder is due `days_left` days before a deadline (negative: after it). Before: the
+    nearest one not yet passed, so a deadline first seen 5 days out gets the 7-day reminder, not
+    all three. After: the latest after-lapse one reached, up to AFTER_LAPSE_GRACE days late."""
+    if days_left >= 0:
+        return min((step for step in offsets if 0 <= step and days_left <= step), default=None)
+    return max((step for step in offsets if step < 0 and step - AFTER_LAPSE_GRACE < days_left <= step),
+               default=None)
 
 
 class Reevaluation:
     """One pass over some people's open records as of one date; counts what happened and
     collects the events to publish in `events`."""
 
-    def __init__(self, session: Session, catalog, as_of: date, actor=None):
+    def __init__(self, session: Session, catalog, as_of: date, actor=None, offsets: tuple[int, ...] | None = None):
         self.session, self.catalog, self.as_of = session, catalog, as_of
+        self.offsets = offsets if offsets is not None else reminder_offsets()
         self.actor = actor or Actor.system()  # whose write set this off (a review, a payroll batch…)
         self.tally = Tally()
         self.events: list[Event] = []
@@ -193,29 +217,63 @@ class Reevaluation:
 
     # --- deadline warnings ---------------------------------------------------------------------
 
+    def _lookback(self) -> date:
+        """The earliest due date a reminder may still be sent for (after-lapse ones look back)."""
+        latest_after = min((step for step in self.offsets if step < 0), default=0)
+        return self.as_of + timedelta(days=min(0, latest_after - AFTER_LAPSE_GRACE))
+
     def _load_notices(self, record_ids: list[uuid.UUID]) -> None:
         for batch in chunks(record_ids):
             self._sent.update(self.session.execute(
                 sa.select(DeadlineNotice.record_id, DeadlineNotice.requirement, DeadlineNotice.due_on,
                           DeadlineNotice.days_before)
                 .where(DeadlineNotice.record_id.in_(batch),
-                       DeadlineNotice.due_on >= self.as_of)).tuples())
+                       DeadlineNotice.due_on >= self._lookback())).tuples())
+
+    def _lapsed_deadlines(self, record: ClassificationRecord, result: Evaluation) -> list[tuple[str, date]]:
+        """Deadlines already passed whose requirement is still unmet: the ones reminded of before
+        (a lapsed document's row no longer carries its old date). A requirement met in the
+        meantime (a renewed document, a course retaken) is no longer unmet, so nothing more goes."""
+        unmet = {row.label[:200] for row in result.rows if row.state == "unmet"}
+        if result.status == NOT_COMPLIANT:
+            unmet.add(RECORD_LAPSE)
+        return sorted({(requirement, due_on) for record_id, requirement, due_on, _ in self._sent
+                       if record_id == record.id and due_on < self.as_of and requirement in unmet})
+
+    def _claim_notice(self, record_id: uuid.UUID, requirement: str, due_on: date, step: int) -> bool:
+        """The unique claim of one reminder (record, requirement, due date, offset): True for the
+        one sweep that inserts it, whatever runs at the same time (another replica, a sweep run
+        twice, a restart part-way). The claim commits with the event's outbox row."""
+        values = {"record_id": record_id, "requirement": requirement, "due_on": due_on, "days_before": step}
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - the Hub runs on PostgreSQL, tests also on SQLite
+            raise RuntimeError(f"no claim for {dialect}")
+        statement = insert(DeadlineNotice).values(**values).on_conflict_do_nothing()
+        return self.session.execute(statement).rowcount == 1
 
     def _warn(self, record: ClassificationRecord, rules, result: Evaluation) -> None:
-        deadlines = [(row.label, row.due_on) for row in result.rows if row.due_on]
+        deadlines = [(row.label, row.due_on) for row in result.rows
+                     if row.due_on and (row.due_on >= self.as_of or row.state == "unmet")]
         if result.lapses_on and not any(due == result.lapses_on - timedelta(days=1) for _, due in deadlines):
             deadlines.append((RECORD_LAPSE, result.lapses_on - timedelta(days=1)))
+        seen = {(label[:200], due_on) for label, due_on in deadlines}
+        deadlines += [(label, due_on) for label, due_on in self._lapsed_deadlines(record, result)
+                      if (label, due_on) not in seen]
         for label, due_on in deadlines:
             days_left = (due_on - self.as_of).days
-            step = notice_step(days_left)
+            step = notice_step(days_left, self.offsets)
             if step is None:
                 continue
             key = (record.id, label[:200], due_on, step)
             if key in self._sent:
                 continue
             self._sent.add(key)
-            self.session.add(DeadlineNotice(record_id=record.id, requirement=key[1], due_on=due_on,
-                                            days_before=step))
+            if not self._claim_notice(*key):
+                continue  # another sweep sent it
             self.publish(DeadlineApproaching(person_id=record.person_id, classification_code=rules.code,
                                              requirement=label, due_on=due_on, days_left=days_left,
                                              classification_name=rules.name,
@@ -225,8 +283,8 @@ class Reevaluation:
 
 
 def reevaluate_people(session: Session, catalog, person_ids: Iterable[uuid.UUID], as_of: date,
-                      actor=None) -> tuple[Tally, list[Event]]:
+                      actor=None, offsets: tuple[int, ...] | None = None) -> tuple[Tally, list[Event]]:
     """Re-evaluate these people's open records; returns (what happened, the events to publish)."""
-    reevaluation = Reevaluation(session, catalog, as_of, actor)
+    reevaluation = Reevaluation(session, catalog, as_of, actor, offsets)
     tally = reevaluation.people(person_ids)
     return tally, reevaluation.events

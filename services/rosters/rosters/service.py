@@ -25,7 +25,7 @@ from common.secrets import RequiredSecrets
 from rosters import applications, facts_events, payroll, suspensions, sweep, views, work
 from rosters.clock import today
 from rosters.models import Base, SweepRun
-from rosters.records import Tally, reevaluate_people
+from rosters.records import Tally, reevaluate_people, reminder_offsets
 from rosters.rulebook import Rulebook, publish_version
 from rosters.search_rpcs import SearchRpcs
 
@@ -179,7 +179,7 @@ class RostersService(StandardRpcs, SearchRpcs):
     def _sweep(self, day: date, actor) -> Tally:
         """A batch of people at a time: publish its events and commit before the next."""
         total = Tally()
-        for tally, events in sweep.batches(self.db, self.catalog, day, actor):
+        for tally, events in sweep.batches(self.db, self.catalog, day, actor, reminder_offsets(self.config)):
             self._publish_all(events)
             self.db.commit()
             total.add(tally)

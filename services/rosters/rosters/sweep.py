@@ -26,12 +26,16 @@ def people_to_sweep(session: Session) -> list:
         .distinct().order_by(ClassificationRecord.person_id)))
 
 
-def batches(session: Session, catalog, as_of: date, actor) -> Iterator[tuple[Tally, list[Event]]]:
+def batches(session: Session, catalog, as_of: date, actor,
+            offsets: tuple[int, ...] | None = None) -> Iterator[tuple[Tally, list[Event]]]:
     """Re-evaluate everyone with an open record as of `as_of`, yielding (tally, events) per batch
-    of people; the caller publishes and commits between batches."""
+    of people; the caller publishes and commits between batches. `offsets`: the deadline
+    reminder schedule (rosters.records.reminder_offsets). Each reminder is claimed once
+    (rosters.models.DeadlineNotice), so a sweep run twice, two at once, or one restarted
+    part-way sends each reminder once."""
     person_ids = people_to_sweep(session)
     for start in range(0, len(person_ids), CHUNK):
-        reevaluation = Reevaluation(session, catalog, as_of, actor)
+        reevaluation = Reevaluation(session, catalog, as_of, actor, offsets)
         tally = reevaluation.people(person_ids[start:start + CHUNK])
         yield tally, reevaluation.events
 

@@ -1,8 +1,10 @@
-"""Journey 5 of SPEC §4 over HTTP against the whole running Hub, with real training: a person on
+"""Journeys 5 and 6 of SPEC §4 over HTTP against the whole running Hub, with real training: a person on
 Local #839's harassment-prevention training list answers the questionnaire (not a supervisor →
 HP1), takes it online (modules, a failed quiz that names the wrong questions, a pass), and the
 transcript and the classification record show it. The quiz's answers never reach the client."""
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import pytest
 import requests
@@ -27,6 +29,11 @@ def right_answers(course_code: str) -> dict:
 
 
 def test_journey_5_a_training_list_member_takes_hp1_online_and_is_listed(hub):
+    token, record = listed_after_hp1_online(hub)
+    assert record["status"] in ("compliant", "approaching_deadline")
+
+
+def listed_after_hp1_online(hub) -> tuple[str, dict]:
     person = make_person()
     assert requests.post(hub.api("/accounts"), json=person).status_code == 201
     token = requests.post(hub.api("/session"), json={"email": person["email"],
@@ -70,4 +77,37 @@ def test_journey_5_a_training_list_member_takes_hp1_online_and_is_listed(hub):
         record = requests.get(hub.api(f"/me/classifications/{CODE}"), headers=bearer(token)).json()
         return record if record["placed_on"] else None
     record = wait_until(listed, timeout=20, message="rosters to list the person as trained")
-    assert record["status"] in ("compliant", "approaching_deadline")
+    return token, record
+
+
+def test_journey_6_reminders_before_the_lapse_then_not_compliant_and_told(hub):
+    token, _ = listed_after_hp1_online(hub)
+    admin = requests.post(hub.api("/session"), json={"email": hub.admin_email,
+                                                     "password": hub.admin_password}).json()["token"]
+    expires = date.fromisoformat(requests.get(hub.api("/me/transcript"), headers=bearer(token))
+                                 .json()["completions"][0]["expires_on"])
+
+    def sweep(day: date) -> dict:
+        response = requests.post(hub.api("/staff/sweeps"), headers=bearer(admin), json={"as_of": day.isoformat()})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def deadline_messages() -> list[dict]:
+        return requests.get(hub.api("/me/messages?category=deadline"), headers=bearer(token)).json()["messages"]
+
+    sweep(expires - timedelta(days=30))
+    sweep(expires - timedelta(days=30))  # a second run sends nothing twice
+    first = wait_until(deadline_messages, timeout=20, message="the 30-day reminder")
+    assert len(first) == 1 and first[0]["link"] == f"/portal/classifications/{CODE}"
+    assert first[0]["deadline"] == expires.isoformat()
+
+    sweep(expires + timedelta(days=1))  # the day it lapses
+
+    def told_of_the_lapse():
+        messages = requests.get(hub.api("/me/messages"), headers=bearer(token)).json()["messages"]
+        return [m for m in messages if m["category"] == "roster" and "Not Compliant" in m["body"]]
+    wait_until(told_of_the_lapse, timeout=20, message="the suspension message")
+    record = requests.get(hub.api(f"/me/classifications/{CODE}?as_of={(expires + timedelta(days=1)).isoformat()}"),
+                          headers=bearer(token)).json()
+    assert record["status"] == "not_compliant"
+    assert len([m for m in deadline_messages() if m["deadline"] == expires.isoformat()]) >= 1

@@ -421,3 +421,281 @@ class SuspensionOut(BaseModel):
 
 class SuspensionsOut(BaseModel):
     suspensions: list[SuspensionOut]
+
+
+# --- union reps: a local's members and applicants (issue 11, journey 7) -------------------------
+
+REP_STATUSES = ("in_progress_not_training_eligible", "in_progress_training_eligible",
+                "compliant", "approaching_deadline", "not_compliant", "pending_advancement")
+APPLICANT_STATUSES = ("in_progress_not_training_eligible", "in_progress_training_eligible")
+
+
+class LocalMembersFilters(BaseModel):
+    """What a rep may narrow a local's list by; empty strings count as not given."""
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    status: str | None = None           # a SPEC §3 status code
+    q: str | None = Field(None, max_length=100)   # a name prefix ("smi", "smith, jo") or an IL number
+    classification: str | None = Field(None, max_length=40)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+
+    @field_validator("status", "q", "classification", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, value):
+        if value is not None and value not in REP_STATUSES:
+            raise ValueError("not a status: use one of " + ", ".join(REP_STATUSES))
+        return value
+
+    @field_validator("classification")
+    @classmethod
+    def _upper(cls, value):
+        return value.upper() if value else value
+
+
+class MemberClassification(BaseModel):
+    code: str
+    name: str = ""
+    status: str
+    status_label: str = ""
+    applied_on: date | None = None
+    placed_on: date | None = None
+    next_deadline: date | None = None   # the record's earliest due date still ahead, if any
+
+
+class LocalMember(BaseModel):
+    """What a rep sees of a member or applicant: never SSN, birth date, contact details, documents."""
+    il_number: str | None
+    first_name: str
+    last_name: str
+    classifications: list[MemberClassification]
+
+
+class LocalMembersOut(BaseModel):
+    local: str
+    members: list[LocalMember]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class DeadlineSoon(BaseModel):
+    il_number: str | None
+    first_name: str
+    last_name: str
+    code: str
+    status: str
+    next_deadline: date | None
+
+
+class WaitingOn(BaseModel):
+    requirement: str
+    applicants: int
+
+
+class LocalSummaryOut(BaseModel):
+    local: str
+    as_of: date
+    people: int                         # members and applicants with an open record here
+    counts: dict[str, int]              # records by status
+    approaching: list[DeadlineSoon]     # records with a deadline in the next `within_days`
+    approaching_total: int
+    within_days: int
+    waiting_on: list[WaitingOn]         # applicants' unmet requirements, most common first
+
+
+# --- proofs of employment (issue 11, journey 5) ---------------------------------------------------
+
+class EmploymentProofIn(Strict):
+    """An employer's proof that it employed a person in a classification from `first_day`: lists
+    them on the classification's training list or starts their roster application, and counts
+    `first_day` as a day verified by that employer. The SSN is matched by its keyed blind index
+    and never stored or echoed."""
+    ssn: str = Field(min_length=1, max_length=20, json_schema_extra={"pattern": SSN_JSON_PATTERN},
+                     description="9 digits, 123-45-6789 or 123456789; never stored or echoed")
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    employer: str = Field(min_length=1, max_length=200)
+    classification_code: str = Field(min_length=1, max_length=40)
+    first_day: date
+
+    @field_validator("ssn")
+    @classmethod
+    def ssn_is_valid(cls, value: str) -> str:
+        return normalise_ssn(value)
+
+    @field_validator("first_name", "last_name", mode="before")
+    @classmethod
+    def names_are_visible(cls, value):
+        return visible_name(value)
+
+    @field_validator("employer", mode="before")
+    @classmethod
+    def employer_is_plain(cls, value):
+        return plain_text(value)
+
+    @field_validator("classification_code")
+    @classmethod
+    def upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("first_day")
+    @classmethod
+    def first_day_is_plausible(cls, value: date) -> date:
+        if value < EARLIEST_WORK_DATE:
+            raise ValueError(f"a first day before {EARLIEST_WORK_DATE:%m/%d/%Y} cannot be recorded")
+        if value > today():
+            raise ValueError("the first day cannot be in the future")
+        return value
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def born_in_the_past(cls, value: date | None) -> date | None:
+        if value is not None and (value >= today() or value.year < today().year - 120):
+            raise ValueError("date of birth is not plausible")
+        return value
+
+
+class EmploymentProofOut(BaseModel):
+    """The answer to a proof: never the SSN."""
+    id: uuid.UUID
+    status: Literal["attached", "held"]
+    first_name: str
+    last_name: str
+    il_number: str | None = None
+    employer: str
+    classification_code: str
+    classification_name: str
+    first_day: date
+    record_status: str | None = None        # the person's record's status code, once theirs
+    record_status_label: str | None = None
+    day_recorded: bool = True               # False: that day was on file already
+    message: str
+
+
+class EmployedPerson(BaseModel):
+    proof_id: uuid.UUID
+    first_name: str
+    last_name: str
+    il_number: str | None = None
+    classification_code: str
+    classification_name: str
+    first_day: date
+    status: str            # the record's status code, or "held" while waiting for the person
+    status_label: str
+
+
+class EmployedPeopleOut(BaseModel):
+    people: list[EmployedPerson]
+
+
+# --- extensions and removals (rosters.extensions, rosters.removals) ------------------------------
+
+class _Plain(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ExtensionRequestIn(_Plain):
+    classification_code: str = Field(min_length=1, max_length=40)
+    requirement: str = Field(min_length=1, max_length=200)   # the requirement's label, as shown
+    circumstance: str = Field(min_length=1, max_length=40)   # a code from the data
+    until: date                                              # the new due date asked for
+    document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10)
+
+
+class ExtensionDecisionIn(_Plain):
+    decision: Literal["approve", "deny"]
+    until: date | None = None     # approve: the new due date (the request's by default)
+    reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def deny_says_why(self):
+        if self.decision == "deny" and not self.reason:
+            raise ValueError("say why the request is denied (reason)")
+        return self
+
+
+class ExtensionOut(BaseModel):
+    extension_id: uuid.UUID
+    person_id: uuid.UUID
+    classification_code: str
+    requirement: str
+    circumstance: str
+    circumstance_label: str
+    original_due_on: date
+    requested_until: date
+    document_ids: list[uuid.UUID]
+    requested_on: date
+    status: str                   # requested | approved | denied
+    until: date | None
+    decided_on: date | None
+    reason: str | None
+
+
+class ExtensionsOut(BaseModel):
+    extensions: list[ExtensionOut]
+    circumstances: dict[str, str] = {}
+
+
+class StartRemovalIn(_Plain):
+    classification_code: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=40)          # a code from the data
+    effective_on: date | None = None                          # today if not given
+    note: str | None = Field(default=None, max_length=500)
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value) if value is not None else None
+
+
+class ProtestIn(_Plain):
+    text: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value)
+
+
+class RemovalDecisionIn(_Plain):
+    decision: Literal["uphold", "reverse"]
+    reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value) if value is not None else None
+
+
+class RemovalOut(BaseModel):
+    removal_id: uuid.UUID
+    person_id: uuid.UUID
+    classification_code: str
+    reason: str
+    reason_label: str
+    note: str | None
+    effective_on: date
+    protest_by: date
+    status: str                   # pending | protested | removed | reversed
+    protest_open: bool            # the person may still protest (pending, within the window)
+    protest_text: str | None
+    protested_on: date | None
+    decision: str | None
+    decision_reason: str | None
+    decided_on: date | None
+
+
+class RemovalsOut(BaseModel):
+    removals: list[RemovalOut]
+    reasons: dict[str, str] = {}

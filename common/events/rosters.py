@@ -85,3 +85,52 @@ class DeadlineApproaching(RostersEvent):
     # False for an applicant (never placed): a lapse delays placement, it suspends nothing.
     # None from publishers older than this field; readers then assume placed.
     placed: bool | None = None
+
+
+# --- extensions and removals (rosters.extensions, rosters.removals) -------------------------------
+
+class ExtensionDecided(RostersEvent):
+    """Staff approved (a new due date) or denied a person's request for more time."""
+    event_type = "extension_decided"
+    person_id: uuid.UUID
+    extension_id: uuid.UUID
+    classification_code: str
+    requirement: str
+    decision: str                  # approved | denied
+    until: date | None = None      # the new due date, when approved
+    reason: str | None = None
+    classification_name: str | None = None
+
+
+class Removed(RostersEvent):
+    """Staff removed a person from a classification's roster from `effective_on`; the person may
+    protest through `protest_by`."""
+    event_type = "removed"
+    person_id: uuid.UUID
+    removal_id: uuid.UUID
+    classification_code: str
+    reason: str                    # the reason's label (from the data)
+    effective_on: date
+    protest_by: date
+    classification_name: str | None = None
+
+
+class RemovalProtested(RostersEvent):
+    """The person protested a removal: the name stays on the roster, marked, until decided."""
+    event_type = "removal_protested"
+    person_id: uuid.UUID
+    removal_id: uuid.UUID
+    classification_code: str
+    protested_on: date
+
+
+class RemovalDecided(RostersEvent):
+    """Staff decided a protested removal: `upheld` (removed from effective_on) or `reversed`
+    (reinstated: the record stays open)."""
+    event_type = "removal_decided"
+    person_id: uuid.UUID
+    removal_id: uuid.UUID
+    classification_code: str
+    decision: str                  # upheld | reversed
+    effective_on: date
+    reason: str | None = None

@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.pages.contact import contact
     from gateway.pages.hub import hub
     from gateway.pages.portal import portal
+    from gateway.pages.reps import reps
     from gateway.pages.staff import staff
     from gateway.pages.training import training
     from gateway.pages.verify import reports
@@ -80,6 +81,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(training)
     app.register_blueprint(reports)
     app.register_blueprint(bulletins)
+    from gateway.pages.employers import employers
+    app.register_blueprint(employers)
+    app.register_blueprint(__import__("gateway.pages.casework", fromlist=["casework"]).casework)
+    app.register_blueprint(reps)
     register_error_handlers(app)
 
     @app.context_processor

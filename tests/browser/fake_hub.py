@@ -149,6 +149,34 @@ PERSON = {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "R
                       "postal_code": None, "email_notifications": True}}
 
 
+# --- a union rep's home (Local #399): canned members, narrowed by the status filter -------------
+
+def _rep_record(code, name, status, label, applied_on, placed_on, next_deadline):
+    return {"code": code, "name": name, "status": status, "status_label": label, "applied_on": applied_on,
+            "placed_on": placed_on, "next_deadline": next_deadline}
+
+
+MEMBERS = [
+    {"il_number": "1234567890", "first_name": "John", "last_name": "Doe", "classifications": [
+        _rep_record("399-DRIVER-G3", "Teamsters, Local #399 (Driver Group 3)", "in_progress_not_training_eligible",
+                    "In Progress - Not Training Eligible", "2024-01-15", None, "2024-04-14")]},
+    {"il_number": "5550001112", "first_name": "Robin", "last_name": "Dolly", "classifications": [
+        _rep_record("399-DRIVER-G2", "Teamsters, Local #399 (Driver Group 2)", "compliant", "Compliant",
+                    "2022-01-15", "2022-06-01", "2025-01-31"),
+        _rep_record("399-DISPATCHER-G3", "Teamsters, Local #399 (Dispatcher Group 3)", "approaching_deadline",
+                    "Approaching Deadlines", "2023-01-15", "2023-03-01", "2024-03-20")]},
+]
+
+
+
+def _members_of(local: str, filters: dict | None) -> dict:
+    status = (filters or {}).get("status")
+    found = [{**m, "classifications": [c for c in m["classifications"] if not status or c["status"] == status]}
+             for m in MEMBERS]
+    found = [m for m in found if m["classifications"]]
+    return {"local": local, "members": found, "total": len(found), "page": 1, "page_size": 25, "pages": 1}
+
+
 def fake_rpc() -> FakeRpc:
     rpc = FakeRpc()
     rpc.answer("accounts", "log_in", lambda payload, ip=None: {
@@ -172,6 +200,23 @@ def fake_rpc() -> FakeRpc:
     rpc.answer("rosters", "my_classification", lambda person_id, code, as_of=None: next(
         r for r in MINE["records"] + MINE["pending"] if r["classification_code"] == code))
     rpc.answer("rosters", "list_classifications", catalog())
+    rpc.answer("rosters", "local_members", lambda local, filters, viewer: _members_of(local, filters))
+    rpc.answer("rosters", "local_summary", lambda local, viewer: {
+        "local": local, "as_of": "2024-03-01", "people": 27,
+        "counts": {"in_progress_not_training_eligible": 9, "in_progress_training_eligible": 4, "compliant": 11,
+                   "approaching_deadline": 2, "not_compliant": 1, "pending_advancement": 0},
+        "approaching": [{"il_number": "5550001112", "first_name": "Robin", "last_name": "Dolly",
+                         "code": "399-DISPATCHER-G3", "status": "approaching_deadline",
+                         "next_deadline": "2024-03-20"}],
+        "approaching_total": 2, "within_days": 30,
+        "waiting_on": [{"requirement": "Commercial Driver's License (Class A or Class B)", "applicants": 6},
+                       {"requirement": "30 verified work days within 365 days", "applicants": 4}]})
+    rpc.answer("rosters", "local_members_export", lambda local, filters, viewer: {
+        "columns": ["il_number", "last_name", "first_name", "classification", "status", "placed_on", "next_deadline"],
+        "rows": [{"il_number": m["il_number"], "last_name": m["last_name"], "first_name": m["first_name"],
+                  "classification": c["code"], "status": c["status"], "placed_on": c["placed_on"] or "",
+                  "next_deadline": c["next_deadline"] or ""}
+                 for m in _members_of(local, filters)["members"] for c in m["classifications"]]})
     return rpc
 
 

@@ -1,5 +1,6 @@
 """Layout on a phone, where only a browser can tell: the gateway with canned service answers
 (tests/browser/fake_hub.py) in its own process, looked at through headless Chromium."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,13 +106,21 @@ def test_the_dashboard_shows_each_records_key_figure(fake_hub, page):
     expect(grip.get_by_test_id("key-figure")).to_be_in_viewport()
 
 
-def test_a_union_rep_lands_on_their_own_page(fake_hub, page):
+def test_a_union_rep_lands_on_their_local_filters_it_and_exports_it_on_a_phone(fake_hub, page):
     log_in(page, fake_hub, "rep")
 
-    expect(page.get_by_test_id("logged-in-as")).to_contain_text("union business representative")
-    expect(page.get_by_test_id("rep-locals")).to_contain_text("Local #399")
-    page.get_by_role("link", name="Search the public records").click()
-    expect(page).to_have_url(fake_hub + "/search")
+    expect(page).to_have_url(re.compile(r"/reps/399"))
+    expect(page.get_by_test_id("member")).to_have_count(2)
+    page.get_by_label("Status").select_option("compliant")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"status=compliant"))
+    expect(page.get_by_test_id("member")).to_have_count(1)
+    expect(page.get_by_test_id("member")).to_contain_text("Dolly")
+    export = page.get_by_test_id("export-csv")
+    expect(export).to_have_attribute("href", re.compile(r"/reps/399/members\.csv\?status=compliant"))
+    csv_text = page.request.get(fake_hub + export.get_attribute("href")).text()
+    assert "Dolly" in csv_text and "Doe" not in csv_text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_an_unknown_page_offers_a_way_back_on_a_phone(fake_hub, page):

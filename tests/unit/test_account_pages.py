@@ -400,7 +400,7 @@ def rep_principal() -> dict:
             "locals": ["399", "44"], "display_name": "Dana Rep", "organisation": "Teamsters Local #399"}
 
 
-def test_a_union_rep_logging_in_lands_on_a_page_that_says_who_they_are_and_what_they_can_do(client, fake_rpc):
+def test_a_union_rep_logging_in_lands_on_their_own_home(client, fake_rpc):
     fake_rpc.answer("accounts", "log_in", {"token": "rep-token", "expires_at": "2030-01-01T00:00:00+00:00"})
     fake_rpc.answer("accounts", "authenticate", rep_principal())
 
@@ -408,27 +408,17 @@ def test_a_union_rep_logging_in_lands_on_a_page_that_says_who_they_are_and_what_
     landing = client.get(logged_in.headers["Location"])
 
     assert logged_in.headers["Location"] == "/portal"
-    assert landing.status_code == 200
-    words = main_text(landing)
-    assert "This login has no Industry Professional record" not in words
-    assert "You are logged in as a union business representative for Teamsters Local #399." in words
-    assert "You represent: Local #399 Local #44" in words
-    assert "coming to the Hub" in words
-    page = landing.get_data(as_text=True)
-    assert 'href="/search"' in page and 'href="tel:+18185650550,1100"' in page
+    assert landing.status_code == 302 and landing.headers["Location"].startswith("/reps")
+    assert "This login has no Industry Professional record" not in landing.get_data(as_text=True)
 
 
-def test_an_employer_lands_on_a_plain_page_with_the_public_search(client, fake_rpc):
+def test_an_employer_lands_on_their_own_home(client, fake_rpc):
     log_in_as(client, fake_rpc, {"account_id": str(uuid.uuid4()), "person_id": None, "roles": ["employer"],
                                  "organisation": "Burbank Studios", "display_name": "Lee Employer"})
 
     response = client.get("/portal")
 
-    assert response.status_code == 200
-    words = main_text(response)
-    assert "You are logged in as an employer for Burbank Studios." in words
-    assert "Your locals" not in words
-    assert 'href="/search"' in response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/employers")
 
 
 def test_an_unknown_page_has_the_hubs_look_and_a_way_back(client, fake_rpc):

@@ -152,6 +152,10 @@ def dashboard(principal):
     if principal.person_id is None:
         if principal.is_staff:
             return redirect(url_for("staff.search"))  # staff see a person's Portal by acting for them
+        if principal.has("union_rep"):
+            return redirect(url_for("reps.home"))  # a rep's home: their locals' members
+        if principal.has("employer"):
+            return redirect(url_for("employers.home"))
         # union reps and employers: their own pages come later; until then, a plain landing
         return render_template("portal/landing.html", who=principal)
     person_id = own_person_id(principal)

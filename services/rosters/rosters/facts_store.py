@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from rosters.engine import facts as engine
-from rosters.models import Answer, ClassificationRecord, Completion, DocumentFact, Suspension, WorkDay
+from rosters.models import Answer, ClassificationRecord, Completion, DocumentFact, Extension, Suspension, WorkDay
 
 CHUNK = 500  # ids per IN (…) list: well under every database's bound-parameter limit
 
@@ -32,6 +32,7 @@ def facts_for_people(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[
     documents = defaultdict(list)
     answers = defaultdict(list)
     suspensions = defaultdict(list)
+    extensions = defaultdict(list)
     ids = list(dict.fromkeys(person_ids))
     for batch in chunks(ids):
         # only verified days count; pending and rejected ones change nothing until reviewed
@@ -61,9 +62,15 @@ def facts_for_people(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[
                 suspensions[row.person_id].append(engine.Suspension(
                     classification=row.classification_code, start=row.starts_on, end=row.ends_on,
                     reason=row.reason, kind=row.kind))
+        for pid, code, requirement, until, decided_on in session.execute(
+                sa.select(Extension.person_id, Extension.classification_code, Extension.requirement,
+                          Extension.until, Extension.decided_on)
+                .where(Extension.person_id.in_(batch), Extension.status == "approved")):
+            extensions[pid].append(engine.Extension(classification=code, requirement=requirement, until=until,
+                                                    granted_on=decided_on))
     return {pid: engine.Facts(work_days=tuple(work[pid]), completions=tuple(completions[pid]),
                               documents=tuple(documents[pid]), answers=tuple(answers[pid]),
-                              suspensions=tuple(suspensions[pid]))
+                              suspensions=tuple(suspensions[pid]), extensions=tuple(extensions[pid]))
             for pid in ids}
 
 

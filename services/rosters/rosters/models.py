@@ -156,3 +156,67 @@ class DeadlineNotice(Base):
 class SweepRun(DailyRunMixin, Base):
     """The daily sweep of one day: the replica that inserts the row runs it (common.daily)."""
     __tablename__ = "sweep_runs"
+
+
+# --- extensions and removals (rosters.extensions, rosters.removals) ------------------------------
+
+class Extension(Base):
+    """A person asked for more time on one requirement's deadline; staff approve it (a new due
+    date, `until`) or deny it. While approved the requirement is due on `until`, not before."""
+    __tablename__ = "deadline_extensions"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    classification_code: Mapped[str] = mapped_column(sa.String(40))
+    requirement: Mapped[str] = mapped_column(sa.String(200))      # the requirement's label
+    circumstance: Mapped[str] = mapped_column(sa.String(40))
+    original_due_on: Mapped[date] = mapped_column(sa.Date)
+    requested_until: Mapped[date] = mapped_column(sa.Date)
+    document_ids: Mapped[str] = mapped_column(sa.Text, default="")  # comma-separated ids
+    requested_on: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)  # requested | approved | denied
+    until: Mapped[date | None] = mapped_column(sa.Date)            # the approved new due date
+    decided_on: Mapped[date | None] = mapped_column(sa.Date)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Removal(Base):
+    """Staff remove a placed person from a classification's roster from `effective_on`. The
+    person may protest within the configured days; while a protest is open the name stays on
+    the roster, marked. `status`: pending (protest window open) | protested | removed | reversed."""
+    __tablename__ = "removals"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    classification_code: Mapped[str] = mapped_column(sa.String(40))
+    reason_code: Mapped[str] = mapped_column(sa.String(40))
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    effective_on: Mapped[date] = mapped_column(sa.Date)
+    protest_by: Mapped[date] = mapped_column(sa.Date)               # the last day to protest
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)
+    protest_text: Mapped[str | None] = mapped_column(sa.String(2000))
+    protested_on: Mapped[date | None] = mapped_column(sa.Date)
+    decision: Mapped[str | None] = mapped_column(sa.String(20))     # upheld | reversed
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    decided_on: Mapped[date | None] = mapped_column(sa.Date)
+    started_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EmploymentProof(Base):
+    """One proof as submitted. `person_id` is null while it is held by `held_ssn_index`."""
+    __tablename__ = "employment_proofs"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.person_id"), index=True)
+    held_ssn_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    employer: Mapped[str] = mapped_column(sa.String(200))
+    # the submitting login's organisation (an employer's), and the login itself
+    organisation: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    submitted_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    classification_code: Mapped[str] = mapped_column(sa.String(40))
+    first_day: Mapped[date] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

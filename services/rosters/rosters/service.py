@@ -22,7 +22,16 @@ from common.idempotency import first_delivery
 from common.messaging import event_handler
 from common.publisher import EventPublisher
 from common.secrets import RequiredSecrets
-from rosters import applications, facts_events, payroll, suspensions, sweep, views, work
+from rosters import (
+    applications,
+    facts_events,
+    payroll,
+    proofs,  # proofs of employment
+    suspensions,
+    sweep,
+    views,
+    work,
+)
 from rosters.clock import today
 from rosters.models import Base, SweepRun
 from rosters.records import Tally, reevaluate_people, reminder_offsets
@@ -219,7 +228,11 @@ class RostersService(StandardRpcs, SearchRpcs):
         if not first_delivery(self.db, event, "rosters.handle_person_registered"):
             return
         # an upsert: the entry may exist already, made on demand when the person applied
-        self._reevaluate(facts_events.register_person(self.db, event))
+        person_id = facts_events.register_person(self.db, event)
+        # proofs of employment held for this SSN become theirs (their records start)
+        self._publish_all(proofs.attach_held(self.db, self.catalog, person_id, event.ssn_index,
+                                             event.last_name, today()))
+        self._reevaluate(person_id)
         self.db.commit()
 
     @event_handler("documents", "document_reviewed")
@@ -261,3 +274,161 @@ class RostersService(StandardRpcs, SearchRpcs):
             return
         self._reevaluate(facts_events.enrolled(self.db, event))
         self.db.commit()
+
+    # --- union reps ----------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def local_members(self, local: str, filters: dict | None, viewer: dict) -> dict:
+        """A local's members and applicants, 25 a page (rep of that local, staff; else NotFound)."""
+        from rosters import members
+        data = validated(members.LocalMembersFilters, filters or {})
+        return members.local_members(self.db, self.catalog, local, data, viewer, today()).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def local_members_export(self, local: str, filters: dict | None, viewer: dict) -> dict:
+        """Every matching record as CSV rows; audited as members.exported with the filters."""
+        from rosters import members
+        data = validated(members.LocalMembersFilters, filters or {})
+        rows = members.export_rows(self.db, self.catalog, local, data, viewer, today())
+        self.db.commit()
+        return {"columns": list(members.CSV_COLUMNS), "rows": rows}
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def local_summary(self, local: str, viewer: dict) -> dict:
+        """The local's compliance snapshot: counts by status, deadlines near, applicants waiting."""
+        from rosters import members
+        return members.local_summary(self.db, self.catalog, local, viewer, today()).model_dump(mode="json")
+
+    # --- proofs of employment ------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("payload",))
+    def submit_employment_proof(self, payload: dict, actor: dict, organisation: str | None = None) -> dict:
+        """Staff, or an employer (`organisation`: its login's, for the audit and its list)."""
+        _require(actor, "employer", *STAFF)
+        data = validated(proofs.EmploymentProofIn, payload)
+        out, events = proofs.submit(self.db, self.catalog, data, as_actor(actor), organisation, today(),
+                                    self.config)
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def employed_people(self, actor: dict, organisation: str | None = None) -> dict:
+        _require(actor, "employer", *STAFF)
+        return proofs.employed_people(self.db, self.catalog, as_actor(actor), organisation,
+                                      today()).model_dump(mode="json")
+
+    # --- extensions and removals ---------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def request_extension(self, person_id: str, payload: dict, actor: dict) -> dict:
+        from common.contracts.rosters import ExtensionRequestIn
+        from rosters import extensions
+        data = validated(ExtensionRequestIn, payload)
+        out = extensions.request(self.db, self.catalog, parse_id(person_id, "person"), data, as_actor(actor),
+                                 today())
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def my_extensions(self, person_id: str) -> dict:
+        from common.contracts.rosters import ExtensionsOut
+        from rosters import casework_data, extensions
+        found = extensions.list_for_person(self.db, parse_id(person_id, "person"))
+        return ExtensionsOut(extensions=found, circumstances=casework_data.circumstances()).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def extension_queue(self, actor: dict, status: str | None = "requested") -> dict:
+        _require(actor, *STAFF)
+        from common.contracts.rosters import ExtensionsOut
+        from rosters import casework_data, extensions
+        return ExtensionsOut(extensions=extensions.queue(self.db, status or None),
+                             circumstances=casework_data.circumstances()).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def decide_extension(self, extension_id: str, payload: dict, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        from common.contracts.rosters import ExtensionDecisionIn
+        from rosters import extensions
+        data = validated(ExtensionDecisionIn, payload)
+        out, events = extensions.decide(self.db, self.catalog, parse_id(extension_id, "extension"), data,
+                                        as_actor(actor), today())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def start_removal(self, person_id: str, payload: dict, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        from common.contracts.rosters import StartRemovalIn
+        from rosters import casework_data, removals
+        data = validated(StartRemovalIn, payload)
+        out, events = removals.start(self.db, self.catalog, parse_id(person_id, "person"), data, as_actor(actor),
+                                     today(), casework_data.protest_days(self.config))
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def protest_removal(self, person_id: str, removal_id: str, payload: dict, actor: dict) -> dict:
+        from common.contracts.rosters import ProtestIn
+        from rosters import removals
+        data = validated(ProtestIn, payload)
+        out, events = removals.protest(self.db, self.catalog, parse_id(person_id, "person"),
+                                       parse_id(removal_id, "removal"), data, as_actor(actor), today())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def decide_removal(self, removal_id: str, payload: dict, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        from common.contracts.rosters import RemovalDecisionIn
+        from rosters import removals
+        data = validated(RemovalDecisionIn, payload)
+        out, events = removals.decide(self.db, self.catalog, parse_id(removal_id, "removal"), data,
+                                      as_actor(actor), today())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def my_removals(self, person_id: str) -> dict:
+        from common.contracts.rosters import RemovalsOut
+        from rosters import casework_data, removals
+        found = removals.list_for_person(self.db, parse_id(person_id, "person"), today())
+        return RemovalsOut(removals=found, reasons=casework_data.removal_reasons()).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def person_removals(self, person_id: str, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        return self.my_removals(person_id)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def removal_protests(self, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        from common.contracts.rosters import RemovalsOut
+        from rosters import casework_data, removals
+        return RemovalsOut(removals=removals.protests(self.db, today()),
+                           reasons=casework_data.removal_reasons()).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def casework_queues(self, actor: dict) -> dict:
+        """Counts and the oldest item's age (days) of the extension and protest queues."""
+        _require(actor, *STAFF)
+        from rosters import extensions, removals
+        day = today()
+        return {"extensions": extensions.queue_summary(self.db, day),
+                "protests": removals.protests_summary(self.db, day)}
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def expiring_records(self, within: int, actor: dict) -> dict:
+        _require(actor, *STAFF)
+        from rosters import removals
+        try:
+            days = int(within)
+        except (TypeError, ValueError):
+            raise ValidationFailed("within: a number of days.", {"fields": {"within": "not a number"}}) from None
+        if not 1 <= days <= 366:
+            raise ValidationFailed("within: between 1 and 366 days.", {"fields": {"within": "out of range"}})
+        return {"as_of": today().isoformat(), "within": days, "rows": removals.expiring(self.db, today(), days)}

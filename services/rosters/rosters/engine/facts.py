@@ -61,6 +61,16 @@ class Suspension:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """Staff approved more time for one requirement (by its label) of one classification: from
+    `granted_on` (the day it was decided, when it became known) its deadline is `until`."""
+    classification: str
+    requirement: str
+    until: date
+    granted_on: date
+
+
+@dataclass(frozen=True)
 class Record:
     """A person's classification record: when they applied, and (once known) were placed."""
     classification: str
@@ -78,6 +88,7 @@ class Facts:
     # dated answers; a plain {question: answer} mapping is read as answers given from the start
     answers: tuple[Answer, ...] = ()
     suspensions: tuple[Suspension, ...] = ()
+    extensions: tuple[Extension, ...] = ()
 
     def __post_init__(self):
         if isinstance(self.answers, dict):

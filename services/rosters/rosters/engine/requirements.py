@@ -57,11 +57,11 @@ def check(rule, facts: Facts, classification: str, on: date, anchors: dict[str, 
     if isinstance(rule, WorkDays):
         return _work_days(rule, facts, classification, on, cache)
     if isinstance(rule, Course):
-        return _course(rule.code, rule.satisfied_by, rule, facts, on, anchors)
+        return _course(rule.code, rule.satisfied_by, rule, facts, on, anchors, classification=classification)
     if isinstance(rule, Document):
         return _document(rule, facts, on, cache)
     if isinstance(rule, Questionnaire):
-        return _questionnaire(rule, facts, on, anchors)
+        return _questionnaire(rule, facts, on, anchors, classification)
     if isinstance(rule, (AnyOf, AllOf)):
         return _combined(rule, facts, classification, on, anchors, cache)
     raise TypeError(f"{type(rule).__name__} is not checked on a date")  # time_in_group: timeline
@@ -129,13 +129,17 @@ def _course_changes(codes: set[str], refresher: Period | None, facts: Facts) -> 
 
 
 def _course(code: str, satisfied_by: tuple[str, ...], rule, facts: Facts, on: date,
-            anchors: dict[str, date | None], extra_changes: set[date] = frozenset()) -> Check:
+            anchors: dict[str, date | None], extra_changes: set[date] = frozenset(),
+            classification: str = "") -> Check:
     codes = {code, *satisfied_by}
     refresher = rule.refresher
     changes = _course_changes(codes, refresher, facts) | set(extra_changes)
     deadline = _deadline(rule, anchors)
     if deadline:
         changes.add(deadline + DAY)
+        for e in _extensions(rule, facts, classification):
+            changes.update((e.granted_on, e.until + DAY))
+        deadline = _extended(rule, facts, classification, deadline, on)
     changes_on = tuple(sorted(changes))
     taken = [(c, valid_through(c, refresher)) for c in facts.completions if c.course in codes and c.on <= on]
     valid = [(c, end) for c, end in taken if end is None or on <= end]
@@ -164,6 +168,17 @@ def _deadline(rule, anchors: dict[str, date | None]) -> date | None:
     return None
 
 
+def _extensions(rule, facts: Facts, classification: str):
+    label = label_of(rule)
+    return [e for e in facts.extensions if e.classification == classification and e.requirement == label]
+
+
+def _extended(rule, facts: Facts, classification: str, deadline: date, on: date) -> date:
+    """The deadline with the approved extensions known on `on` (rosters.extensions): never earlier."""
+    granted = [e.until for e in _extensions(rule, facts, classification) if e.granted_on <= on]
+    return max([deadline, *granted])
+
+
 def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
     key = ("document", rule.type)
     if key not in cache:
@@ -190,7 +205,7 @@ def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
                  changes_on=changes, numbers=numbers)
 
 
-def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors) -> Check:
+def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors, classification: str = "") -> Check:
     # a changed answer changes the course from the day it was given, never before
     answered = {a.on for a in facts.answers if a.question == rule.question and a.on}
     answer = facts.answer_on(rule.question, on)
@@ -202,7 +217,7 @@ def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors) -> Chec
     extra = answered | _course_changes({other}, rule.refresher, facts)
     # the longer course covers the shorter one: a supervisor course always counts
     code, also = (rule.if_yes, ()) if answer else (rule.if_no, (rule.if_yes,))
-    return _course(code, also, rule, facts, on, anchors, extra)
+    return _course(code, also, rule, facts, on, anchors, extra, classification)
 
 
 def leaf_kinds(rule) -> set[str]:

@@ -74,6 +74,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", "rosters", "suspended"),
     Subscription("notifications", "rosters", "reinstated"),
     Subscription("notifications", "rosters", "group_advanced"),
+    Subscription("notifications", "rosters", "extension_decided"),
+    Subscription("notifications", "rosters", "removed"),
     Subscription("notifications", "rosters", "deadline_approaching"),
     # a first verified work day unlocks training: the one status change with no event of its own
     Subscription("notifications", "rosters", "status_changed"),

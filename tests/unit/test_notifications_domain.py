@@ -107,6 +107,10 @@ SAMPLES = {
     "suspended": {"classification": GRIP, "as_of": date(2027, 1, 4), "reason": "DOT Medical Examiner's Certificate",
                   "requirements": ["DOT Medical Examiner's Certificate"]},
     "reinstated": {"classification": GRIP, "as_of": date(2027, 1, 4)},
+    "extension_decided": {"classification": GRIP, "requirement": "Safety Pass course B", "decision": "approved",
+                          "until": date(2027, 3, 1), "reason": None},
+    "removed": {"classification": GRIP, "reason": "Retirement under the pension plan",
+                "effective_on": date(2027, 1, 4), "protest_by": date(2027, 2, 3)},
     "group_advanced": {"as_of": date(2027, 1, 4), "from_classification": "Local #399 Driver (Group 3)",
                        "to_classification": "Local #399 Driver (Group 2)"},
     "deadline_approaching": {"classification": GRIP, "requirement": "Safety Pass A", "due_on": date(2027, 1, 4),
@@ -312,3 +316,34 @@ def test_contact_details_publish_nothing_and_an_invitation_posts_no_message(serv
     assert published == []
     [email] = session.scalars(sa.select(OutgoingEmail)).all()
     assert email.body.startswith("Hello Jo,") and email.kind == "transactional"
+
+
+def test_a_removal_says_why_until_when_to_protest_and_links_to_the_protest(session):
+    from notifications.models import Message
+
+    from common.events.rosters import Removed
+
+    person_id = uuid.uuid4()
+    event = Removed(person_id=person_id, removal_id=uuid.uuid4(), classification_code="80-GRIP",
+                    reason="Retirement under the pension plan", effective_on=date(2027, 1, 4),
+                    protest_by=date(2027, 2, 3), classification_name="IATSE, Local #80 (Grip)")
+
+    message, events = domain.removed(session, event, "https://hub.example")
+
+    assert message.link == "/portal/removals" and message.deadline == date(2027, 2, 3)
+    assert "Retirement under the pension plan" in message.body and "protest until" in message.body
+    assert "stays on the roster" in message.body and len(events) == 1
+    assert session.get(Message, message.id) is not None
+
+
+def test_an_approved_extension_gives_the_new_date(session):
+    from common.events.rosters import ExtensionDecided
+
+    event = ExtensionDecided(person_id=uuid.uuid4(), extension_id=uuid.uuid4(), classification_code="80-GRIP",
+                             requirement="Safety Pass course B", decision="approved", until=date(2027, 3, 1))
+
+    message, _ = domain.extension_decided(session, event, "https://hub.example")
+
+    assert message.subject == "More time approved: Safety Pass course B"
+    assert "03/01/2027" in message.body or "March 1, 2027" in message.body
+    assert message.link == "/portal/classifications/80-GRIP"

@@ -27,9 +27,11 @@ from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, Do
 from common.events.notifications import MessageCreated
 from common.events.rosters import (
     DeadlineApproaching,
+    ExtensionDecided,
     GroupAdvanced,
     PlacedOnRoster,
     Reinstated,
+    Removed,
     StatusChanged,
     Suspended,
 )
@@ -237,6 +239,29 @@ def reinstated(session: Session, event: Reinstated, public_url: str):
     name = event.classification_name or event.classification_code
     return _roster_news(session, "reinstated", event.person_id, f"Compliant again: {name}", public_url,
                         event.classification_code, classification=name, as_of=event.as_of)
+
+
+def extension_decided(session: Session, event: ExtensionDecided, public_url: str):
+    name = event.classification_name or event.classification_code
+    approved = event.decision == "approved"
+    subject = (f"More time approved: {event.requirement}" if approved
+               else f"More time not approved: {event.requirement}")
+    return _roster_news(session, "extension_decided", event.person_id, subject, public_url,
+                        event.classification_code, category="deadline", deadline=event.until if approved else None,
+                        classification=name, requirement=event.requirement, decision=event.decision,
+                        until=event.until, reason=event.reason)
+
+
+def removed(session: Session, event: Removed, public_url: str):
+    """Removed from a roster, with the protest window; the message links to the removals page,
+    where the Protest button is."""
+    name = event.classification_name or event.classification_code
+    subject = f"Removed from the roster: {name}"
+    words = render("removed", subject=subject, first_name=first_name_of(session, event.person_id),
+                   public_url=public_url, action_url=f"{public_url}/portal/removals", classification=name,
+                   reason=event.reason, effective_on=event.effective_on, protest_by=event.protest_by)
+    return post_message(session, event.person_id, "roster", subject[:200], words.text,
+                        deadline=event.protest_by, html=words.html, link="/portal/removals", mandatory=True)
 
 
 def group_advanced(session: Session, event: GroupAdvanced, public_url: str):

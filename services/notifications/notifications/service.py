@@ -23,9 +23,11 @@ from common.events.documents import CaseOpened, CaseReplied, DocumentExpired, Do
 from common.events.rosters import (
     ApplicationStarted,
     DeadlineApproaching,
+    ExtensionDecided,
     GroupAdvanced,
     PlacedOnRoster,
     Reinstated,
+    Removed,
     StatusChanged,
     Suspended,
 )
@@ -197,6 +199,26 @@ class NotificationsService(StandardRpcs):
         if not first_delivery(self.db, event, "notifications.handle_reinstated"):
             return
         _message, events = domain.reinstated(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    @event_handler("rosters", "extension_decided")
+    def handle_extension_decided(self, payload: dict) -> None:
+        event = ExtensionDecided.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_extension_decided"):
+            return
+        _message, events = domain.extension_decided(self.db, event, self._public_url())
+        for new_event in events:
+            self.publish(new_event)
+        self.db.commit()
+
+    @event_handler("rosters", "removed")
+    def handle_removed(self, payload: dict) -> None:
+        event = Removed.model_validate(payload)
+        if not first_delivery(self.db, event, "notifications.handle_removed"):
+            return
+        _message, events = domain.removed(self.db, event, self._public_url())
         for new_event in events:
             self.publish(new_event)
         self.db.commit()

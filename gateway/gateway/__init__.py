@@ -85,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(employers)
     app.register_blueprint(__import__("gateway.pages.casework", fromlist=["casework"]).casework)
     app.register_blueprint(reps)
+    app.register_blueprint(__import__("gateway.pages.imports", fromlist=["imports"]).imports)
     register_error_handlers(app)
 
     @app.context_processor

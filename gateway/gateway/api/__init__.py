@@ -46,6 +46,7 @@ from gateway.api import (  # noqa: E402,F401
     casework,
     documents,
     employers,
+    imports,
     locals,
     messages,
     meta,

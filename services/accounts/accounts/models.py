@@ -115,3 +115,47 @@ class PayrollClient(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- legacy import (issue 11; accounts.imports) ----------------------------------------------------
+
+class ImportJob(Base):
+    """One uploaded CSV file being imported in the background. `done` is the number of data rows
+    handled and committed: the point a restart resumes from."""
+    __tablename__ = "import_jobs"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    storage_key: Mapped[str] = mapped_column(sa.String(300))
+    file_name: Mapped[str | None] = mapped_column(sa.String(255))
+    send_invitations: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)  # queued | running | done | failed
+    total: Mapped[int | None] = mapped_column(sa.Integer)
+    done: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created: Mapped[int] = mapped_column(sa.Integer, default=0)
+    updated: Mapped[int] = mapped_column(sa.Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rejected: Mapped[int] = mapped_column(sa.Integer, default=0)
+    warnings: Mapped[str] = mapped_column(sa.Text, default="")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.Text, default="{}")
+    lease_token: Mapped[str | None] = mapped_column(sa.String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportRejection(Base):
+    """A row of an import that was not applied, by its line in the file (the header is line 1)."""
+    __tablename__ = "import_rejections"
+    job_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("import_jobs.id"), primary_key=True)
+    line: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+
+
+class ImportInvitation(Base):
+    """A person an import invited to claim their account: never invited twice by imports."""
+    __tablename__ = "import_invitations"
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"), primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -239,3 +239,56 @@ class AccountsService(StandardRpcs):
     @event_handler("rosters", "placed_on_roster")
     def handle_placed_on_roster(self, payload: dict) -> None:
         self._record_local(PlacedOnRoster.model_validate(payload), "accounts.handle_placed_on_roster")
+
+    # --- legacy import -------------------------------------------------------------------------
+    # (issue 11; accounts.imports) jobs queued by the gateway, run here by a timer in batches.
+
+    import_storage = __import__("common.storage", fromlist=["ObjectStorage"]).ObjectStorage()
+    rosters_rpc = __import__("nameko.rpc", fromlist=["RpcProxy"]).RpcProxy("rosters")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def start_import(self, payload: dict, actor: dict) -> dict:
+        from accounts import imports
+        from common.contracts.imports import StartImportIn
+
+        require_staff(actor)
+        job = imports.start(self.db, validated(StartImportIn, payload), as_actor(actor))
+        self.db.commit()
+        return {"id": str(job.id), "status": job.status}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def import_report(self, import_id: str, actor: dict) -> dict:
+        from accounts import imports
+
+        require_staff(actor)
+        return imports.report(self.db, parse_id(import_id, "import")).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_imports(self, actor: dict) -> list:
+        from accounts import imports
+
+        require_staff(actor)
+        return imports.list_jobs(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def import_rejections(self, import_id: str, actor: dict) -> list:
+        from accounts import imports
+
+        require_staff(actor)
+        return imports.rejections(self.db, parse_id(import_id, "import"))
+
+    @__import__("nameko.timer", fromlist=["timer"]).timer(interval=2, eager=True)
+    def run_imports(self) -> None:
+        from accounts import imports
+
+        ctx = imports.Context(config=self.config, publish=self.publish, public_url=self._public_url(),
+                              remote=lambda service, method, *args: getattr(self.rosters_rpc, method)(*args))
+        imports.run_pending(self.db, self.import_storage, ctx)
+
+
+def require_staff(actor: dict | None) -> None:
+    from common.authz import STAFF
+    from common.errors import Forbidden
+
+    if not set((actor or {}).get("roles") or ()) & set(STAFF):
+        raise Forbidden("Only Contract Services staff can import files.")

@@ -432,3 +432,17 @@ class RostersService(StandardRpcs, SearchRpcs):
         if not 1 <= days <= 366:
             raise ValidationFailed("within: between 1 and 366 days.", {"fields": {"within": "out of range"}})
         return {"as_of": today().isoformat(), "within": days, "rows": removals.expiring(self.db, today(), days)}
+
+    # --- legacy import -------------------------------------------------------------------------
+    # (issue 11; rosters.import_rows) batches of classification records and work days from the
+    # accounts service's import runner, people referred to by IL number.
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("rows",))
+    def import_rows(self, kind: str, rows: list, actor: dict) -> dict:
+        from rosters import import_rows as importing
+
+        _require(actor, *STAFF)
+        out, events = importing.import_rows(self.db, self.catalog, kind, rows, as_actor(actor), today())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")

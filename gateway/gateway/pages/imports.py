@@ -1,0 +1,62 @@
+"""Staff pages of the legacy import (issue 11, journey 2): upload a file, watch its progress
+(the page refreshes itself while an import runs), read its report, download the rejected rows
+and a template per kind."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from common.authz import STAFF
+from common.contracts.imports import COLUMNS, KINDS, OPTIONAL, SUPPORTED_KINDS, template_csv
+from common.errors import HubError
+from gateway.api.imports import csv_response, max_import_bytes, rejected_csv, report, stage_and_start
+from gateway.auth import actor, require_page
+from gateway.uploads import refuse_oversized_request
+
+imports = Blueprint("imports", __name__, url_prefix="/staff/imports")
+REFRESH_SECONDS = 3
+
+
+@imports.route("", methods=["GET", "POST"])
+@require_page(*STAFF)
+def index(principal):
+    error = None
+    if request.method == "POST":
+        try:
+            refuse_oversized_request(max_import_bytes())
+            started = stage_and_start(principal, request.form, request.files)
+        except HubError as exc:
+            error = str(exc)
+        else:
+            if started["ignored_columns"]:
+                flash(f"Extra column(s) ignored: {', '.join(started['ignored_columns'])}")
+            return redirect(url_for("imports.detail", import_id=started["id"]))
+    jobs = current_app.rpc.call("accounts", "list_imports", actor(principal))
+    running = any(job["status"] in ("queued", "running") for job in jobs)
+    return render_template("staff/imports.html", jobs=jobs, kinds=KINDS, supported=SUPPORTED_KINDS,
+                           columns=COLUMNS, optional=OPTIONAL, error=error,
+                           refresh=REFRESH_SECONDS if running else None), (422 if error else 200)
+
+
+@imports.get("/<uuid:import_id>")
+@require_page(*STAFF)
+def detail(principal, import_id: uuid.UUID):
+    job = report(principal, str(import_id))
+    running = job["status"] in ("queued", "running")
+    return render_template("staff/imports_detail.html", job=job,
+                           refresh=REFRESH_SECONDS if running else None)
+
+
+@imports.get("/<uuid:import_id>/rejected.csv")
+@require_page(*STAFF)
+def rejected(principal, import_id: uuid.UUID):
+    return csv_response(rejected_csv(principal, str(import_id)), f"import-{import_id}-rejected.csv")
+
+
+@imports.get("/templates/<kind>.csv")
+@require_page(*STAFF)
+def template(principal, kind: str):
+    if kind not in KINDS:
+        abort(404)
+    return csv_response(template_csv(kind), f"{kind}.csv")

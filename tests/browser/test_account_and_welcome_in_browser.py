@@ -66,7 +66,7 @@ def test_new_person_creates_an_account_reads_the_welcome_and_logs_back_in(hub, p
     expect(page.get_by_text(f"Your IL number is {il}")).to_be_visible()
     wait_for_unread_count(page, "1")
 
-    page.get_by_role("link", name="Message Center", exact=True).click()
+    page.get_by_test_id("menu-messages").click()  # its name carries the unread count
     expect(page).to_have_url(re.compile(r"/portal/messages$"))
     welcome = page.get_by_test_id("message").filter(has_text="Welcome to the Industry Hub")
     expect(welcome).to_have_count(1)

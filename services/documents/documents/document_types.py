@@ -10,11 +10,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
 from nameko.extensions import DependencyProvider
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from common.contracts.documents import DocumentTypeOut, DocumentTypesOut
+from common.data_files import line_of, parse_validated, read_data_file
 
 TYPES_FILE = Path(__file__).resolve().parent / "document_types.yml"
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")  # the same form as the rosters catalog's document types
@@ -79,48 +79,16 @@ class DocumentTypes:
         return DocumentTypesOut(document_types=[t.out() for t in self.by_code.values()])
 
 
-def _line(root: yaml.Node | None, loc: Sequence) -> int | None:
-    """The line of the deepest node of `loc` that is in the text."""
-    node, line = root, None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = next((value for key, value in node.value
-                          if isinstance(key, yaml.ScalarNode) and key.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            found = node.value[part]
-        else:
-            found = None
-        if found is None:
-            break
-        node, line = found, found.start_mark.line + 1
-    return line if line is not None else (root.start_mark.line + 1 if root is not None else None)
-
-
 def parse_document_types(text: str, source: str = "document_types.yml") -> DocumentTypes:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DocumentTypesError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise DocumentTypesError(f"{source}: expected a mapping with `version` and `document_types`")
-    try:
-        parsed = DocumentTypesFile.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = err.get("loc", ())
-            line = _line(root, loc)
-            where = ".".join(str(part) for part in loc) or "file"
-            problems.append(f"{source}: {where}: {err['msg']}" + (f" (line {line})" if line else ""))
-        raise DocumentTypesError(problems) from None
+    parsed, root = parse_validated(text, DocumentTypesFile, source, DocumentTypesError,
+                                   "`version` and `document_types`")
     seen: dict[str, int] = {}
     problems = []
     for i, kind in enumerate(parsed.document_types):
         if kind.code in seen:
             problems.append(f"{source}: document_types.{i}.code: {kind.code!r} is given twice "
                             f"(first as document_types.{seen[kind.code]}) "
-                            f"(line {_line(root, ('document_types', i, 'code'))})")
+                            f"(line {line_of(root, ('document_types', i, 'code'))})")
         seen.setdefault(kind.code, i)
     if problems:
         raise DocumentTypesError(problems)
@@ -129,11 +97,7 @@ def parse_document_types(text: str, source: str = "document_types.yml") -> Docum
 
 def load_document_types(path: Path | str | None = None) -> DocumentTypes:
     path = Path(path) if path is not None else TYPES_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DocumentTypesError(f"{path.name}: cannot be read: {exc}") from None
-    return parse_document_types(text, path.name)
+    return parse_document_types(read_data_file(path, DocumentTypesError), path.name)
 
 
 class DocumentTypesProvider(DependencyProvider):

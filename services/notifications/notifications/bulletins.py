@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Literal
 
 import sqlalchemy as sa
-import yaml
 from nameko.extensions import DependencyProvider
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from common.clock import now, today
@@ -37,6 +36,7 @@ from common.contracts.notifications import (
     ResourceOut,
     ResourcesOut,
 )
+from common.data_files import parse_validated, read_data_file
 from common.errors import Conflict, NotFound
 from common.events.rosters import ApplicationStarted
 from notifications.bulletins_models import Bulletin, BulletinAudienceMember, BulletinDelivery
@@ -102,40 +102,8 @@ class ResourcesFile(BaseModel):
     resources: tuple[Resource, ...] = Field(min_length=1)
 
 
-def _line(root, loc: Sequence) -> int | None:
-    node, line = root, None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = next((value for key, value in node.value
-                          if isinstance(key, yaml.ScalarNode) and key.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            found = node.value[part]
-        else:
-            found = None
-        if found is None:
-            break
-        node, line = found, found.start_mark.line + 1
-    return line
-
-
 def parse_resources(text: str, source: str = "resources.yml") -> ResourcesOut:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ResourcesError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ResourcesError(f"{source}: expected a mapping with `version` and `resources`")
-    try:
-        parsed = ResourcesFile.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = [part for part in err.get("loc", ()) if part not in ("function-after",)]
-            line = _line(root, loc)
-            where = ".".join(str(part) for part in loc) or "file"
-            problems.append(f"{source}: {where}: {err['msg']}" + (f" (line {line})" if line else ""))
-        raise ResourcesError(problems) from None
+    parsed, _root = parse_validated(text, ResourcesFile, source, ResourcesError, "`version` and `resources`")
     names: set[str] = set()
     for i, item in enumerate(parsed.resources):
         if item.name in names:
@@ -147,11 +115,7 @@ def parse_resources(text: str, source: str = "resources.yml") -> ResourcesOut:
 
 def load_resources(path: Path | str | None = None) -> ResourcesOut:
     path = Path(path) if path is not None else RESOURCES_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ResourcesError(f"{path.name}: cannot be read: {exc}") from None
-    return parse_resources(text, path.name)
+    return parse_resources(read_data_file(path, ResourcesError), path.name)
 
 
 class ResourcesProvider(DependencyProvider):

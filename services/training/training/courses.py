@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from nameko.extensions import DependencyProvider
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common.contracts.training import CourseOut, QuestionnaireOut, QuestionnaireQuestionOut, QuestionOut
+from common.data_files import parse_validated, read_data_file, where
 
 COURSES_FILE = Path(__file__).resolve().parent / "courses.yml"
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")
@@ -254,31 +254,6 @@ class Catalog:
         return [c.out(self.questionnaire_of(c)) for c in self.courses.values()]
 
 
-def _line(root: yaml.Node | None, loc: Sequence) -> int | None:
-    """The line of the deepest node of `loc` that is in the text."""
-    node, line = root, None
-    for part in loc:
-        mark = None
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((key, value) for key, value in node.value
-                         if isinstance(key, yaml.ScalarNode) and key.value == str(part)), None)
-            found, mark = pair[1] if pair else None, pair[0].start_mark if pair else None  # the key's line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            found = node.value[part]
-        else:
-            found = None
-        if found is None:
-            break
-        node, line = found, (mark or found.start_mark).line + 1
-    return line if line is not None else (root.start_mark.line + 1 if root is not None else None)
-
-
-def _where(root, source: str, loc: Sequence, message: str) -> str:
-    line = _line(root, loc)
-    where = ".".join(str(part) for part in loc) or "file"
-    return f"{source}: {where}: {message}" + (f" (line {line})" if line else "")
-
-
 def _cross_checks(parsed: CoursesFile, root, source: str) -> list[str]:
     problems = []
     seen: dict[str, int] = {}
@@ -286,48 +261,38 @@ def _cross_checks(parsed: CoursesFile, root, source: str) -> list[str]:
     codes = {c.code for c in parsed.courses}
     for i, course in enumerate(parsed.courses):
         if course.code in seen:
-            problems.append(_where(root, source, ("courses", i, "code"),
+            problems.append(where(root, source, ("courses", i, "code"),
                                    f"{course.code!r} is given twice (first as courses.{seen[course.code]})"))
         seen.setdefault(course.code, i)
         if course.code in questionnaire_codes:
-            problems.append(_where(root, source, ("courses", i, "code"),
+            problems.append(where(root, source, ("courses", i, "code"),
                                    f"{course.code!r} is also a questionnaire's code"))
         for j, prerequisite in enumerate(course.prerequisites):
             if prerequisite not in codes and prerequisite not in questionnaire_codes:
-                problems.append(_where(root, source, ("courses", i, "prerequisites", j),
+                problems.append(where(root, source, ("courses", i, "prerequisites", j),
                                        f"{prerequisite!r} is not a course or a questionnaire"))
             if prerequisite == course.code:
-                problems.append(_where(root, source, ("courses", i, "prerequisites", j),
+                problems.append(where(root, source, ("courses", i, "prerequisites", j),
                                        "a course cannot be its own prerequisite"))
         if course.questionnaire is not None and course.questionnaire not in questionnaire_codes:
-            problems.append(_where(root, source, ("courses", i, "questionnaire"),
+            problems.append(where(root, source, ("courses", i, "questionnaire"),
                                    f"{course.questionnaire!r} is not a questionnaire"))
         for part, items in (("content", course.content.modules if course.content else ()),
                             ("quiz", course.quiz.questions if course.quiz else ())):
             ids = [item.id for item in items]
             for dup in sorted({x for x in ids if ids.count(x) > 1}):
-                problems.append(_where(root, source, ("courses", i, part),
+                problems.append(where(root, source, ("courses", i, part),
                                        f"the id {dup!r} is given twice in {course.code}"))
     for i, questionnaire in enumerate(parsed.questionnaires):
         for field in ("if_yes", "if_no"):
             if getattr(questionnaire, field) not in codes:
-                problems.append(_where(root, source, ("questionnaires", i, field),
+                problems.append(where(root, source, ("questionnaires", i, field),
                                        f"{getattr(questionnaire, field)!r} is not a course"))
     return problems
 
 
 def parse_courses(text: str, source: str = "courses.yml") -> Catalog:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CoursesError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise CoursesError(f"{source}: expected a mapping with `version` and `courses`")
-    try:
-        parsed = CoursesFile.model_validate(data)
-    except ValidationError as exc:
-        raise CoursesError([_where(root, source, err.get("loc", ()), err["msg"]) for err in exc.errors()]) from None
+    parsed, root = parse_validated(text, CoursesFile, source, CoursesError, "`version` and `courses`")
     problems = _cross_checks(parsed, root, source)
     if problems:
         raise CoursesError(problems)
@@ -336,11 +301,7 @@ def parse_courses(text: str, source: str = "courses.yml") -> Catalog:
 
 def load_courses(path: Path | str | None = None) -> Catalog:
     path = Path(path) if path is not None else COURSES_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CoursesError(f"{path.name}: cannot be read: {exc}") from None
-    return parse_courses(text, path.name)
+    return parse_courses(read_data_file(path, CoursesError), path.name)
 
 
 class CoursesProvider(DependencyProvider):

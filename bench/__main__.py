@@ -7,11 +7,11 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-from bench import engine_sweep, outbox_throughput, payroll_ingest, rpc_latency, search  # noqa: E402
+from bench import engine_sweep, import_rate, outbox_throughput, payroll_ingest, rpc_latency, search  # noqa: E402
 
 
 def main() -> None:
-    for bench in (rpc_latency, outbox_throughput, engine_sweep, payroll_ingest, search):
+    for bench in (rpc_latency, outbox_throughput, engine_sweep, payroll_ingest, search, import_rate):
         print(f"\n## {bench.__name__.split('.')[-1]}")
         bench.run()
 

@@ -39,7 +39,12 @@ def main() -> None:
     parser.add_argument("rows", nargs="?", type=int, default=20_000)
     parser.add_argument("--postgres", help="a PostgreSQL URL to use instead of a SQLite file")
     parser.add_argument("--invitations", action="store_true", help="also queue the invitations")
-    args = parser.parse_args()
+    run(**vars(parser.parse_args()))
+
+
+def run(rows: int = 20_000, postgres: str | None = None, invitations: bool = False) -> None:
+    """`make bench`: a people import of `rows` rows, as the accounts service runs it."""
+    args = argparse.Namespace(rows=rows, postgres=postgres, invitations=invitations)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         engine = create_engine_for(args.postgres or f"sqlite:///{folder / 'accounts.db'}")

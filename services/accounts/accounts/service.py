@@ -246,7 +246,7 @@ class AccountsService(StandardRpcs):
     import_storage = __import__("common.storage", fromlist=["ObjectStorage"]).ObjectStorage()
     rosters_rpc = __import__("nameko.rpc", fromlist=["RpcProxy"]).RpcProxy("rosters")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # accounts payloads are never logged
     def start_import(self, payload: dict, actor: dict) -> dict:
         from accounts import imports
         from common.contracts.imports import StartImportIn

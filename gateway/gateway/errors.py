@@ -23,11 +23,19 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def _is_embedded_file() -> bool:
+    # A preview or file shown inside a page (an <img> or <iframe>): an error page there would
+    # render the layout and use up the flash message meant for the page around it.
+    return request.path.endswith(("/preview", "/file"))
+
+
 def register_error_handlers(app):
     @app.errorhandler(HubError)
     def hub_error(exc: HubError):
         if _wants_json():
             return jsonify(exc.to_json()), exc.http_status
+        if _is_embedded_file():
+            return exc.message, exc.http_status, {"Content-Type": "text/plain; charset=utf-8"}
         return render_template("error.html", message=exc.message, status=exc.http_status), exc.http_status
 
     @app.errorhandler(HTTPException)
@@ -44,6 +52,8 @@ def register_error_handlers(app):
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             return jsonify({"error": code, "message": message}), exc.code, headers
+        if _is_embedded_file():
+            return message, exc.code, [*headers, ("Content-Type", "text/plain; charset=utf-8")]
         return render_template("error.html", message=message, status=exc.code), exc.code, headers
 
     @app.errorhandler(Exception)

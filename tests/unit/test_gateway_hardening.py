@@ -238,3 +238,18 @@ def test_the_staff_sweep_expires_documents_before_the_rosters_sweep(client, fake
     assert response.get_json()["documents_expired"] == 2 and response.get_json()["suspended"] == 1
     methods = [method for _, method, _ in fake_rpc.calls if method in ("sweep_expired", "run_sweep")]
     assert methods == ["sweep_expired", "run_sweep"]
+
+
+def test_a_missing_preview_answers_plainly_and_leaves_the_pages_message_for_the_page(client, fake_rpc):
+    from common.errors import NotFound
+
+    logged_in(client, fake_rpc, "staff_reviewer")
+    fake_rpc.answer("documents", "document_for_download", NotFound("No such document."))
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Rejected: a document.")]
+
+    response = client.get(f"/staff/documents/{uuid.uuid4()}/preview")
+
+    assert response.status_code == 404 and response.mimetype == "text/plain"
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("success", "Rejected: a document.")]

@@ -63,3 +63,14 @@ def finish_day(session: Session, model, day: date, summary: dict | None = None) 
     run = session.get(model, day)
     run.finished_at = now()
     run.summary = json.dumps(summary or {}, default=str, sort_keys=True)
+
+
+def run_once_a_day(session: Session, model, day: date, work) -> int | None:
+    """Run `work()` (which commits its own batches and returns a count) if no replica has
+    claimed `day` yet, and record the count; None when someone else has the day."""
+    if not claim_day(session, model, day):
+        return None
+    count = work()
+    finish_day(session, model, day, {"count": count})
+    session.commit()
+    return count

@@ -215,12 +215,10 @@ class DocumentsService(StandardRpcs):
     def daily_expiry_sweep(self) -> None:
         """Hourly: run today's expiry sweep if no replica has run it yet."""
         day = today()
-        if not daily.claim_day(self.db, ExpirySweepRun, day):
-            return
-        expired = self._sweep_expired(day, Actor.system())
-        daily.finish_day(self.db, ExpirySweepRun, day, {"expired": expired})
-        self.db.commit()
-        log.info("expiry sweep of %s: %d documents expired", day, expired)
+        expired = daily.run_once_a_day(self.db, ExpirySweepRun, day,
+                                       lambda: self._sweep_expired(day, Actor.system()))
+        if expired is not None:
+            log.info("expiry sweep of %s: %d documents expired", day, expired)
 
     def _orphan_owners(self) -> dict:
         # Contact Us files live in the same bucket, under their own prefix

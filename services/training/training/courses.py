@@ -7,7 +7,6 @@ index of one of the choices (line 88)".
 """
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from common.contracts.training import CourseOut, QuestionnaireOut, QuestionnaireQuestionOut, QuestionOut
 from common.data_files import parse_validated, read_data_file, where
+from common.periods import CalendarPeriod
 
 COURSES_FILE = Path(__file__).resolve().parent / "courses.yml"
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")
@@ -36,26 +36,9 @@ class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class Period(Frozen):
+class Period(CalendarPeriod):
     """Calendar years, months and days, computed in calendar terms as the rosters rules are: a
     2-year refresher completed 2023-06-02 is valid through 2025-06-01 (`valid_through`)."""
-    years: int = Field(0, ge=0)
-    months: int = Field(0, ge=0)
-    days: int = Field(0, ge=0)
-
-    @model_validator(mode="after")
-    def not_empty(self):
-        if not (self.years or self.months or self.days):
-            raise ValueError("a period needs years, months or days, e.g. {years: 2} or {days: 90}")
-        return self
-
-    def add_to(self, day: date) -> date:
-        if self.years or self.months:
-            months = day.year * 12 + day.month - 1 + self.years * 12 + self.months
-            year, month = divmod(months, 12)
-            month += 1
-            day = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-        return day + timedelta(days=self.days)
 
     def valid_through(self, completed_on: date) -> date:
         return self.add_to(completed_on) - DAY

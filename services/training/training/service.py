@@ -229,12 +229,10 @@ class TrainingService(StandardRpcs):
     def daily_expiry_sweep(self) -> None:
         """Hourly: run today's completion expiry sweep if no replica has run it yet."""
         day = today()
-        if not daily.claim_day(self.db, CompletionSweepRun, day):
-            return
-        expired = self._sweep_expired(day, Actor.system())
-        daily.finish_day(self.db, CompletionSweepRun, day, {"expired": expired})
-        self.db.commit()
-        log.info("completion expiry sweep of %s: %d completions expired", day, expired)
+        expired = daily.run_once_a_day(self.db, CompletionSweepRun, day,
+                                       lambda: self._sweep_expired(day, Actor.system()))
+        if expired is not None:
+            log.info("completion expiry sweep of %s: %d completions expired", day, expired)
 
     # --- facts from other services: parse, first delivery, apply, commit -----------------------------
 

@@ -10,18 +10,19 @@ and computed in calendar terms everywhere. The integer fields of earlier files (
 """
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.periods import CalendarPeriod
+
 DEFAULT_WARNING_DAYS = 30
 _DAY = timedelta(days=1)
 
 
-class Period(BaseModel):
+class Period(CalendarPeriod):
     """A span of calendar time: any combination of years, months and days (at least one).
 
     `add_to(day)` moves the calendar by the years and months first — a day the target month
@@ -30,24 +31,6 @@ class Period(BaseModel):
     on `add_to(D)`, the same calendar date later: a 2-year refresher completed 2023-06-02 is
     valid through 2025-06-01 and lapses 2025-06-02; one completed 2024-02-29 lapses 2026-02-28.
     """
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    years: int = Field(0, ge=0)
-    months: int = Field(0, ge=0)
-    days: int = Field(0, ge=0)
-
-    @model_validator(mode="after")
-    def not_empty(self):
-        if not (self.years or self.months or self.days):
-            raise ValueError("a period needs years, months or days, e.g. {years: 2} or {days: 90}")
-        return self
-
-    def add_to(self, day: date) -> date:
-        if self.years or self.months:
-            months = day.year * 12 + day.month - 1 + self.years * 12 + self.months
-            year, month = divmod(months, 12)
-            month += 1
-            day = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-        return day + timedelta(days=self.days)
 
     def window_start(self, on: date) -> date:
         """The first day D for which `on` is still inside the period from D (add_to(D) > on):

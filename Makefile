@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 INSTALL_LOG := $(VENV)/install.log
 
-.PHONY: install run test test-fast bench compose-check clean
+.PHONY: install run test test-fast bench bench-data compose-check clean
 
 install: $(STAMP)
 
@@ -34,8 +34,19 @@ test-fast: install
 	$(BIN)/python -m pytest tests/unit tests/contracts
 
 # Benchmarks make their own throwaway data, so the development SSN key is fine for them.
+# BENCH_ARGS: e.g. --quick, --only relay,sweep, --write bench/RESULTS.md (python -m bench --help)
 bench: install
-	HUB_DEV_DEFAULTS=1 $(BIN)/python -m bench
+	HUB_DEV_DEFAULTS=1 $(BIN)/python -m bench $(BENCH_ARGS)
+
+# A production-sized data set (BENCH_PEOPLE people, ~115 rows each) written by COPY into
+# hub_bench_<service> databases on HUB_BENCH_PG (the local PostgreSQL by default); re-running
+# drops and makes them again. Beside a 60,000-people set, the growth sets too (6,000 people, and
+# 600,000 with one person in ten's history: ~5 minutes, made once and kept; bench/growth.py). Throwaway data, so the development SSN key is fine here too.
+BENCH_PEOPLE ?= 60000
+BENCH_SEED ?= 1
+bench-data: install
+	HUB_DEV_DEFAULTS=1 $(BIN)/python -m bench.data --people $(BENCH_PEOPLE) --seed $(BENCH_SEED)
+	HUB_DEV_DEFAULTS=1 $(BIN)/python -m bench.growth --prepare
 
 compose-check:
 	docker-compose -f docker-compose.yml config -q

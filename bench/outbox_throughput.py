@@ -13,7 +13,7 @@ from common.migrations import upgrade_to_head
 from common.publisher import outbox_row, relay_pending
 from common.topology import declare_topology, event_exchange
 
-EVENTS = 2000
+EVENTS = 10000
 
 
 def run() -> None:

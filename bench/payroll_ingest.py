@@ -4,10 +4,11 @@
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from common.audit import Actor
+from common.clock import today as hub_today
 from common.db import create_engine_for, make_session_factory
 from common.events.accounts import PersonRegistered
 from common.identity import ssn_index
@@ -28,7 +29,7 @@ def run() -> None:
     from rosters.models import Base
     from rosters.rulebook import current_catalog, sync_shipped_catalog
 
-    today = date.today()
+    today = hub_today()
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'rosters.db'}"
         upgrade_to_head("rosters", url)

@@ -114,10 +114,17 @@ def base_of(session: Session):
     return session.info["base"]
 
 
+def migrate_on_start(config=None) -> bool:
+    """HUB_MIGRATE_ON_START: "0" leaves migrating to `python -m hubstack.migrate upgrade`."""
+    return hub_config.setting("HUB_MIGRATE_ON_START", "1", config) != "0"
+
+
 class Database(DependencyProvider):
     """Gives each worker its own session on this service's database, closed on teardown.
 
-    The database is migrated to the newest alembic revision when the service starts.
+    The database is migrated to the newest alembic revision when the service starts, unless
+    HUB_MIGRATE_ON_START=0: on Kubernetes one Job migrates per release (deploy/k8s) instead of
+    every replica at its start.
     """
 
     def __init__(self, base, migrate: bool = True):
@@ -132,7 +139,7 @@ class Database(DependencyProvider):
             # psycopg2 blocks the whole eventlet hub unless its waits are made green.
             from psycogreen.eventlet import patch_psycopg
             patch_psycopg()
-        if self.migrate:
+        if self.migrate and migrate_on_start(self.container.config):
             from common.migrations import upgrade_to_head
             upgrade_to_head(service, self.url)
         self.engine = create_engine_for(self.url)

@@ -63,6 +63,11 @@ def run_service(service: str, config_path: Path) -> None:
     config = service_config(service, config_path)
     if "LOGGING" in config:
         logging.config.dictConfig(config["LOGGING"])
+    from common import logs
+    if logs.json_logs(config):  # HUB_LOG_FORMAT=json: one JSON object a line (common.logs)
+        logs.use_json(service)
+    else:  # readable lines, ending in the correlation id
+        logs.use_readable()
     run(import_service(f"{service}.service:{service.capitalize()}Service"), config)
 
 

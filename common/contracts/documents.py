@@ -13,8 +13,9 @@ from common.contracts.text import plain_text
 DOCUMENT_STATUSES = ("pending_review", "approved", "rejected", "expired")
 DocumentStatus = Literal["pending_review", "approved", "rejected", "expired"]
 # Where a document came from: the Portal or the app, a Contact Us case, the documents mailbox,
-# or staff attaching a file for someone.
-DocumentSource = Literal["portal", "contact", "email", "staff"]
+# or staff attaching a file for someone; or the legacy import (a paper on file, no scan).
+UploadSource = Literal["portal", "contact", "email", "staff"]
+DocumentSource = Literal["portal", "contact", "email", "staff", "import"]
 # The file types people may send, decided from the bytes (never the name or the client's word)
 ALLOWED_CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/heic", "image/heif")
 # What staff pick from when they reject; they may also write their own reason
@@ -48,11 +49,12 @@ class DocumentOut(BaseModel):
     expires_on: date | None = None   # valid through this day
     file_name: str
     size: int
-    content_type: str
+    content_type: str | None = None   # None with has_scan False
     uploaded_at: datetime
     reviewed_at: datetime | None = None
     classification_code: str | None = None
     source: DocumentSource = "portal"
+    has_scan: bool = True       # False: a paper on file at Contract Services, nothing to download
 
 
 class DocumentsOut(BaseModel):
@@ -81,7 +83,7 @@ class RegisterUploadIn(Strict):
     size: int = Field(gt=0)
     content_type: Literal["application/pdf", "image/jpeg", "image/png", "image/heic", "image/heif"]
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    source: DocumentSource = "portal"
+    source: UploadSource = "portal"
 
     @field_validator("file_name", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from common.contracts.accounts import PersonFields
 
@@ -28,7 +28,9 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "completions": ("expires_on", "score", "source"),
     "documents": ("issued_on", "expires_on", "reason"),
 }
-SUPPORTED_KINDS = ("people", "classification_records", "work_days")
+# the service that applies each kind other than people (RPC `import_rows(kind, rows, actor)` → BatchOut)
+OWNER = {"classification_records": "rosters", "work_days": "rosters", "completions": "training",
+         "documents": "documents"}
 KINDS = tuple(COLUMNS)
 ImportKind = Literal["people", "classification_records", "work_days", "completions", "documents"]
 STATUSES = ("queued", "running", "done", "failed")
@@ -55,6 +57,33 @@ def check_header(kind: str, header: list[str] | None) -> list[str]:
 
 def template_csv(kind: str) -> str:
     return ",".join(COLUMNS[kind]) + "\r\n"
+
+
+# Two example rows per kind, for the same two made-up people, using codes of the reference
+# catalogs (rosters 80/399, training courses, document types); a test imports every sample.
+SAMPLE_ROWS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "people": (("1000000001", "123-45-6789", "Jane", "Sample", "1980-04-12", "jane.sample@example.com",
+                "818-555-0101", "100 Studio Way, Burbank CA 91505"),
+               ("1000000002", "234-56-7890", "Juan", "Ejemplo", "1975-11-30", "", "", "")),
+    "classification_records": (("1000000001", "80-GRIP", "compliant", "2021-03-01", "2021-09-15", "", ""),
+                               ("1000000002", "399-DRIVER-G3", "in_progress_training_eligible", "2025-06-02",
+                                "", "", "")),
+    "work_days": (("1000000001", "80-GRIP", "2024-02-05", "Paramount Pictures", "The Long Take", "12", "true"),
+                  ("1000000002", "399-DRIVER-G3", "2025-07-14", "Warner Bros.", "", "10.5", "false")),
+    "completions": (("1000000001", "A", "2021-02-10", "", "92", "legacy LMS"),
+                    ("1000000001", "HP1", "2024-05-20", "2026-05-19", "", "")),
+    "documents": (("1000000002", "dot_medical_certificate", "approved", "2025-01-15", "2027-01-14", ""),
+                  ("1000000002", "cdl_class_a", "rejected", "2024-03-03", "", "Document is illegible")),
+}
+
+
+def _csv_field(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\r\n') else value
+
+
+def sample_csv(kind: str) -> str:
+    """A small valid file of this kind (the template's header and two example rows)."""
+    return "".join(",".join(map(_csv_field, row)) + "\r\n" for row in (COLUMNS[kind], *SAMPLE_ROWS[kind]))
 
 
 def _blank_is_none(value):
@@ -126,7 +155,83 @@ class WorkDayRow(_CodeRow):
         return True if _blank_is_none(value) is None else value
 
 
-ROW_MODELS = {"people": PersonRow, "classification_records": ClassificationRecordRow, "work_days": WorkDayRow}
+class CompletionRow(_Row):
+    """A course completed in the legacy system (the LMS or a class roster)."""
+    course_code: str = Field(min_length=1, max_length=40)
+    completed_on: date
+    expires_on: date | None = None          # blank: the catalog's refresher decides
+    score: int | None = Field(None, ge=0, le=100)
+    source: str | None = Field(None, max_length=80)
+
+    @field_validator("course_code")
+    @classmethod
+    def upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("expires_on", "score", "source", mode="before")
+    @classmethod
+    def blank(cls, value):
+        return _blank_is_none(value)
+
+    @model_validator(mode="after")
+    def expiry_after_completion(self):
+        if self.expires_on is not None and self.expires_on < self.completed_on:
+            raise ValueError("expires_on: is before completed_on")
+        return self
+
+
+class DocumentRow(_Row):
+    """A paper on file in the legacy system: its metadata only (no scan is imported)."""
+    document_type: str = Field(min_length=1, max_length=60)
+    status: Literal["pending_review", "approved", "rejected", "expired"]
+    issued_on: date | None = None
+    expires_on: date | None = None
+    reason: str | None = Field(None, max_length=500)
+
+    @field_validator("issued_on", "expires_on", "reason", mode="before")
+    @classmethod
+    def blank(cls, value):
+        return _blank_is_none(value)
+
+    @model_validator(mode="after")
+    def coherent(self):
+        if self.issued_on and self.expires_on and self.expires_on < self.issued_on:
+            raise ValueError("expires_on: is before issued_on")
+        if self.status == "rejected" and not self.reason:
+            raise ValueError("reason: a rejected document needs the reason")
+        return self
+
+
+ROW_MODELS = {"people": PersonRow, "classification_records": ClassificationRecordRow, "work_days": WorkDayRow,
+              "completions": CompletionRow, "documents": DocumentRow}
+
+
+class RejectedRow(BaseModel):
+    line: int
+    reason: str
+
+
+def row_problem(exc: ValidationError) -> str:
+    """A rejected row's reason in the file's words: "column: what is wrong; …" (at most 500)."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ()))
+        message = "missing" if err.get("type") == "missing" else err.get("msg", "invalid").removeprefix("Value error, ")
+        # a check across columns names its column in the message already
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts)[:500]
+
+
+def parse_batch(model: type[BaseModel], rows: list) -> tuple[list[tuple[int, BaseModel]], list[RejectedRow]]:
+    """A batch sent to an owning service ({line, values}) as (line, row) pairs and rejections."""
+    parsed, rejected = [], []
+    for row in rows:
+        line, values = int(row["line"]), row.get("values") or {}
+        try:
+            parsed.append((line, model.model_validate(values)))
+        except ValidationError as exc:
+            rejected.append(RejectedRow(line=line, reason=row_problem(exc)))
+    return parsed, rejected
 
 
 class StartImportIn(BaseModel):
@@ -135,11 +240,6 @@ class StartImportIn(BaseModel):
     key: str = Field(min_length=1, max_length=300)
     send_invitations: bool = False
     file_name: str | None = Field(None, max_length=255)
-
-
-class RejectedRow(BaseModel):
-    line: int
-    reason: str
 
 
 class ImportOut(BaseModel):

@@ -699,3 +699,114 @@ class RemovalOut(BaseModel):
 class RemovalsOut(BaseModel):
     removals: list[RemovalOut]
     reasons: dict[str, str] = {}
+
+
+# --- staff reports: activity per month (rosters.monthly_report) -----------------------------------
+
+MAX_REPORT_MONTHS = 36
+MONTHLY_COLUMNS = ("month", "placements", "suspensions", "staff_suspensions", "withdrawals", "removals",
+                   "reinstatements")
+
+
+class MonthlyActivityIn(BaseModel):
+    """Which months (the last `months`, this one included) and, if given, one local only."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    months: int = Field(12, ge=1, le=MAX_REPORT_MONTHS)
+    local: str | None = Field(None, max_length=20)
+
+    @field_validator("local", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class MonthlyActivityRow(BaseModel):
+    month: str                 # "2026-11": a calendar month in the Hub's time zone
+    starts_on: date
+    ends_on: date              # the month's last day (today's month runs to its end, not to today)
+    placements: int            # records placed on a roster (a group advancement places the next group)
+    suspensions: int           # records that went Not Compliant: a lapse, or a staff suspension or withdrawal
+    staff_suspensions: int     # suspensions staff imposed, by the day they start
+    withdrawals: int           # withdrawals staff recorded, by the day they start
+    removals: int              # removals taking effect, unless reversed later
+    reinstatements: int        # records back from Not Compliant, and removals reversed
+
+
+class MonthlyActivityOut(BaseModel):
+    as_of: date
+    months: int
+    local: str | None
+    time_zone: str
+    rows: list[MonthlyActivityRow]       # newest month first
+    totals: dict[str, int]
+    locals: dict[str, str] = {}          # the catalog's locals (code → name), for a filter
+
+
+# --- staff: held proofs of employment (rosters.proofs) --------------------------------------------
+
+class HeldProofsFilters(BaseModel):
+    """held=true (the default): proofs waiting for a person; held=false: the ones staff dismissed."""
+    model_config = ConfigDict(extra="forbid")
+    held: bool = True
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+
+
+class SsnHolder(BaseModel):
+    """The person who registered with the proof's SSN (the SSN itself is never sent)."""
+    person_id: uuid.UUID
+    il_number: str | None
+    first_name: str
+    last_name: str
+
+
+class HeldProof(BaseModel):
+    id: uuid.UUID
+    first_name: str                       # the name on the proof
+    last_name: str
+    employer: str
+    organisation: str | None              # the submitting login's organisation
+    classification_code: str
+    classification_name: str
+    first_day: date
+    submitted_on: date                    # the business day it was submitted
+    age_days: int
+    status: Literal["held", "dismissed"]
+    # someone registered with this SSN under a different last name, so it was not attached
+    registered_person: SsnHolder | None = None
+    dismissed_on: date | None = None
+    dismissed_reason: str | None = None
+
+
+class HeldProofsOut(BaseModel):
+    proofs: list[HeldProof]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class AttachProofIn(_Plain):
+    person_id: uuid.UUID      # the person staff confirm it is (the one who registered with the SSN)
+
+
+class DismissProofIn(_Plain):
+    reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def text_is_plain(cls, value):
+        return plain_text(value)
+
+
+class HeldProofDecisionOut(BaseModel):
+    id: uuid.UUID
+    status: Literal["attached", "dismissed"]
+    person_id: uuid.UUID | None = None
+    il_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    classification_code: str
+    record_status: str | None = None
+    record_status_label: str | None = None
+    day_attached: bool = False
+    message: str

@@ -30,6 +30,9 @@ class Event(BaseModel):
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     occurred_at: datetime = Field(default_factory=utcnow)
     schema_version: int = 1
+    # the work that caused this fact (a request, a sweep, a payroll batch): an id, for the logs
+    # (common.logs); filled in by the outbox when the event is published
+    correlation_id: str | None = None
 
     @classmethod
     def full_name(cls) -> str:

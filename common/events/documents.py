@@ -34,6 +34,7 @@ class DocumentReviewed(DocumentsEvent):
     # counts from then (readers fall back to reviewed_on)
     issued_on: date | None = None
     reviewed_at: datetime | None = None   # the instant of the decision (UTC)
+    imported: bool = False   # a paper on file in the legacy system (issue 11): no message to the person
     document_label: str | None = None     # e.g. "DOT Medical Examiner's Certificate", for messages
 
 

@@ -44,6 +44,8 @@ class PlacedOnRoster(RostersEvent):
     placed_on: date
     local: str | None = None
     classification_name: str | None = None  # for the person's message, e.g. "IATSE, Local #80 (Grip)"
+    # history brought in by the legacy import (issue 11): a fact, but no news to tell the person
+    imported: bool = False
 
 
 class Suspended(RostersEvent):

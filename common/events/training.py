@@ -47,6 +47,7 @@ class CourseCompleted(TrainingEvent):
     course_title: str | None = None
     score: int | None = None
     completion_source: str | None = None   # online / in_person / staff / an employer's programme
+    imported: bool = False   # history brought in by the legacy import: no message to the person
 
 
 class CompletionExpired(TrainingEvent):

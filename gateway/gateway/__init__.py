@@ -53,6 +53,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.rpc = RpcPool(app.config["AMQP_URI"], size=app.config["RPC_POOL_SIZE"],
                       timeout=app.config["RPC_TIMEOUT"])
 
+    from gateway import observe
+    observe.init_app(app)  # first, so the correlation id is there for everything after it
+
     from gateway.limits import limiter
     limiter.init_app(app)
     csrf.init_app(app)
@@ -86,6 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(__import__("gateway.pages.casework", fromlist=["casework"]).casework)
     app.register_blueprint(reps)
     app.register_blueprint(__import__("gateway.pages.imports", fromlist=["imports"]).imports)
+    app.register_blueprint(__import__("gateway.pages.proofs", fromlist=["proofs"]).proofs)
     register_error_handlers(app)
 
     @app.context_processor

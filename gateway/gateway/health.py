@@ -1,4 +1,5 @@
-"""/healthz: the broker and every service answer, or 503 with what is missing."""
+"""/healthz: the broker and every service answer, or 503 with what is missing.
+/readyz: this gateway can take requests (Kubernetes readiness): its broker answers."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -37,3 +38,13 @@ def healthz():
             "broker": "ok" if broker else "unavailable",
             "services": services or {s: {"status": "unknown"} for s in SERVICES}}
     return jsonify(body), 200 if ok else 503
+
+
+@health.get("/readyz")
+def readyz():
+    """200 when this gateway reaches the broker with its own user, else 503. The services are
+    not asked: one service down must not take every gateway out of the load balancer (its pages
+    answer 503 on their own); /healthz says whether the whole Hub is up."""
+    broker = broker_reachable(current_app.config["AMQP_URI"], CHECK_TIMEOUT)
+    status = "ok" if broker else "unavailable"
+    return jsonify({"status": status, "broker": status}), 200 if broker else 503

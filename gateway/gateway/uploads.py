@@ -19,6 +19,7 @@ from flask import current_app, request
 
 from common import config as hub_config
 from common.errors import HubError, ValidationFailed
+from common.metrics import UPLOAD_REFUSALS, UPLOADS
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def refuse_oversized_request(max_bytes: int) -> None:
     reading at the limit (a chunked body that never says its length)."""
     limit = max_bytes + FORM_ALLOWANCE
     if request.content_length is not None and request.content_length > limit:
+        UPLOAD_REFUSALS.labels("too_large").inc()
         raise too_large(max_bytes)
     request.max_content_length = limit
 
@@ -195,19 +197,23 @@ def store_upload(file_storage, max_bytes: int, storage=None) -> StagedUpload:
     """Check one uploaded file and stream it into storage under `incoming/<uuid>`.
     Refuses (and stores nothing) when it is missing, empty, too large or not an allowed type."""
     if file_storage is None or not file_storage.filename:  # a form sent without choosing a file
+        UPLOAD_REFUSALS.labels("missing").inc()
         raise ValidationFailed("Choose a file to upload.")
     storage = storage or hub_storage()
     stream = file_storage.stream
     remaining = _remaining_size(stream)
     if remaining is not None and remaining > max_bytes:
+        UPLOAD_REFUSALS.labels("too_large").inc()
         raise too_large(max_bytes)
     head = stream.read(HEAD)
     if not head:
+        UPLOAD_REFUSALS.labels("empty").inc()
         raise ValidationFailed("The file is empty. Choose the file again; if it still fails, "
                                "save or scan it again.")
     content_type = sniff(head)
     if content_type is None:
         looks_like = describe(head)
+        UPLOAD_REFUSALS.labels("unsupported_type").inc()
         raise UnsupportedFileType(
             (f"This file looks like {looks_like}, which we cannot accept. " if looks_like else
              "We cannot tell what kind of file this is, so we cannot accept it. ")
@@ -216,9 +222,14 @@ def store_upload(file_storage, max_bytes: int, storage=None) -> StagedUpload:
     key = f"incoming/{uuid.uuid4()}"
     try:
         storage.put_stream(key, reader, remaining, content_type)
+    except FileTooLarge:  # longer than it said (or a stream that never said)
+        UPLOAD_REFUSALS.labels("too_large").inc()
+        discard(key, storage)
+        raise
     except BaseException:
         discard(key, storage)
         raise
+    UPLOADS.inc()
     return StagedUpload(staging_key=key, size=reader.size, sha256=reader.sha256.hexdigest(),
                         content_type=content_type, file_name=clean_file_name(file_storage.filename, content_type))
 

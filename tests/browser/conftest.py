@@ -1,6 +1,7 @@
 """Headless Debian Chromium driven through Playwright: one browser per session, a fresh phone-sized
 context per test, and a screenshot of where each test ended up."""
 import re
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +63,29 @@ def stop_playwright(manager) -> None:
     finally:
         stopped = True
         watcher.kill()
+
+
+def page_width(page) -> int:
+    """How wide the page is, measured once it and its stylesheets have loaded.
+
+    On a busy machine a page reached by a click or a form post can be in the DOM (so `expect`
+    passes) before hub.css applies, and unstyled tables and forms are wider than the phone:
+    CI measured 764 and 786 px that way. Every width check goes through here.
+
+    It polls document.readyState with page.evaluate: page.wait_for_load_state keeps its wait and
+    timeout on the Python side and hung for good under eventlet's monkey-patching, and
+    wait_for_function with an expression needs 'unsafe-eval', which the Hub's CSP refuses.
+    """
+    deadline = time.monotonic() + 10
+    while page.evaluate("document.readyState") != "complete":
+        assert time.monotonic() < deadline, f"{page.url} did not finish loading in 10 s"
+        time.sleep(0.05)
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def assert_fits_the_phone(page) -> None:
+    width = page_width(page)
+    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"
 
 
 @contextmanager

@@ -10,6 +10,10 @@ representative) or staff@example.com (Contract Services).
 Training is a small stateful fake of the training service (FakeTraining): John Doe may take HP
 and C19 online, and take HP1 through its quiz to his transcript.
 
+A legacy import (FakeImports) moves on a step each time its page reads it, to its report; 1,300
+imported people wait for a claim invitation, and a press starts a drive that moves on a step each
+time the imports page reads the counts, to done.
+
 Documents are kept in memory by a fake documents service, their bytes in a real local-folder
 store under HUB_DATA_DIR (a temporary folder unless the environment names one)."""
 import os
@@ -313,6 +317,101 @@ def work_days_with_proof(documents: FakeDocuments) -> list[dict]:
              "name": "John Doe", "proof_document_id": proof["id"]}]
 
 
+# --- staff reports and held proofs of employment: canned, the proofs stateful ----------------------
+
+def install_staff_reports(rpc: FakeRpc) -> None:
+    """/staff/reports: records expiring, and twelve months of activity (more in the busy months)."""
+    from datetime import date, timedelta
+
+    from common.clock import today
+
+    rpc.answer("rosters", "expiring_records", lambda within, actor: {
+        "as_of": today().isoformat(), "within": within,
+        "rows": [{"local": "80", "classification_code": "80-GRIP", "records": 3,
+                  "earliest_lapse_on": (today() + timedelta(days=4)).isoformat()},
+                 {"local": "399", "classification_code": "399-DRIVER-G3", "records": 12,
+                  "earliest_lapse_on": (today() + timedelta(days=9)).isoformat()}]})
+
+    def monthly(months, local, actor):
+        now, rows = today(), []
+        for back in range(int(months or 12)):
+            index = now.year * 12 + now.month - 1 - back
+            start = date(index // 12, index % 12 + 1, 1)
+            after = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+            busy = 1 if local else 10
+            rows.append({"month": f"{start:%Y-%m}", "starts_on": start.isoformat(),
+                         "ends_on": (after - timedelta(days=1)).isoformat(),
+                         "placements": busy * (14 + back % 5) + (back * 7) % 11, "suspensions": busy * (3 + back % 4),
+                         "staff_suspensions": back % 2, "withdrawals": back % 3 // 2,
+                         "removals": busy * (back % 3), "reinstatements": busy * (2 + back % 3)})
+        columns = [k for k in rows[0] if k not in ("month", "starts_on", "ends_on")]
+        return {"as_of": now.isoformat(), "months": len(rows), "local": local or None,
+                "time_zone": "America/Los_Angeles", "rows": rows,
+                "totals": {k: sum(r[k] for r in rows) for k in columns},
+                "locals": {c["local"]: c["local_name"] for c in catalog()}}
+
+    rpc.answer("rosters", "monthly_activity", monthly)
+
+
+class FakeHeldProofs:
+    """The rosters service's held proofs over a list: Robin Dolly registered with one proof's SSN
+    as "Dolly" while the employer wrote "Doly"; two wait for anyone. Attach or dismiss takes a
+    proof off the list; a second decision is a Conflict."""
+
+    def __init__(self, rpc: FakeRpc):
+        from common.errors import Conflict
+
+        self.Conflict = Conflict
+        robin = {"person_id": OTHER_PERSON, "il_number": "5550001112", "first_name": "Robin", "last_name": "Dolly"}
+        base = {"organisation": "Cartoon Studios", "status": "held", "dismissed_on": None, "dismissed_reason": None}
+        self.proofs = [
+            {**base, "id": str(uuid.uuid4()), "first_name": "Robin", "last_name": "Doly",
+             "employer": "Cartoon Studios", "classification_code": "80-GRIP", "classification_name":
+             "IATSE, Local #80 (Grip)", "first_day": "2024-01-08", "submitted_on": "2024-01-10", "age_days": 51,
+             "registered_person": robin},
+            {**base, "id": str(uuid.uuid4()), "first_name": "Maria-Guadalupe", "last_name": "Fernández-Oyelaran",
+             "employer": "Extraordinarily Long Production Company Name Holdings, LLC", "organisation": None,
+             "classification_code": "399-DRIVER-G3", "classification_name": "Teamsters, Local #399 (Driver Group 3)",
+             "first_day": "2024-02-12", "submitted_on": "2024-02-14", "age_days": 16, "registered_person": None},
+            {**base, "id": str(uuid.uuid4()), "first_name": "Sam", "last_name": "Lee", "employer": "Cartoon Studios",
+             "classification_code": "80-GRIP", "classification_name": "IATSE, Local #80 (Grip)",
+             "first_day": "2024-02-26", "submitted_on": "2024-02-28", "age_days": 2, "registered_person": None},
+        ]
+        rpc.answer("rosters", "held_proofs", self.held_proofs)
+        rpc.answer("rosters", "attach_held_proof", self.attach)
+        rpc.answer("rosters", "dismiss_held_proof", self.dismiss)
+
+    def held_proofs(self, filters: dict, actor: dict) -> dict:
+        status = "held" if filters.get("held", True) else "dismissed"
+        found = [p for p in self.proofs if p["status"] == status]
+        return {"proofs": found, "total": len(found), "page": filters.get("page", 1), "page_size": 25,
+                "pages": 1 if found else 0}
+
+    def _held(self, proof_id: str) -> dict:
+        proof = next(p for p in self.proofs if p["id"] == proof_id)
+        if proof["status"] != "held":
+            raise self.Conflict(f"This proof of employment was {proof['status']} already.")
+        return proof
+
+    def attach(self, proof_id: str, person_id: str, actor: dict) -> dict:
+        proof = self._held(proof_id)
+        person = proof["registered_person"]
+        proof["status"] = "attached"
+        return {"id": proof_id, "status": "attached", **person, "classification_code": proof["classification_code"],
+                "record_status": "in_progress_training_eligible", "day_attached": True,
+                "record_status_label": "In Progress - Training Eligible",
+                "message": f"The proof is now {person['first_name']} {person['last_name']}'s (IL# "
+                           f"{person['il_number']}), for {proof['classification_name']}; 01/08/2024 counts as a "
+                           "verified work day."}
+
+    def dismiss(self, proof_id: str, payload: dict, actor: dict) -> dict:
+        proof = self._held(proof_id)
+        proof.update(status="dismissed", dismissed_on="2024-03-01", dismissed_reason=payload["reason"])
+        return {"id": proof_id, "status": "dismissed", "classification_code": proof["classification_code"],
+                "message": f"The proof for {proof['first_name']} {proof['last_name']} is dismissed; it is kept, "
+                           "and no longer waits for anyone."}
+
+
 def fake_training(rpc: FakeRpc) -> FakeTraining:
     """John Doe's training as the Grip record shows it: A done in January, HP and C19 open to him
     (his application training is unlocked); a forklift session with Robin Dolly seated."""
@@ -325,6 +424,116 @@ def fake_training(rpc: FakeRpc) -> FakeTraining:
     return training
 
 
+# --- the legacy import: a file that moves on a step each time its page is read -------------------
+
+IMPORT_REJECTED = [(7, "ssn: not a valid SSN"), (58, "date_of_birth: missing"),
+                   (311, "ssn: already on file under IL number 1000000042"),
+                   (640, "email: value is not a valid email address: An email address must have an @-sign."),
+                   (902, "il_number: String should match pattern '^[A-Za-z0-9\\-]{1,10}$'"),
+                   (1187, "ssn: does not match the SSN on file for this IL number")]
+
+
+class FakeImports:
+    """The accounts service's import RPCs over a dict. An uploaded file moves on one step each time
+    its report is read — queued, then rows done climbing 500 at a time, then done with its report
+    (created, unchanged, rejected by line) — so a page that refreshes itself shows it running."""
+    TOTAL = 1200
+    STEPS = (None, 500, 1000, 1200)   # rows done at each read; None: queued, not counted yet
+
+    def __init__(self, rpc: FakeRpc):
+        import threading
+
+        from common.errors import NotFound
+
+        self.NotFound = NotFound
+        self.jobs: dict[str, dict] = {}
+        self.reads: dict[str, int] = {}
+        self.lock = threading.Lock()
+        rpc.answer("accounts", "start_import", self.start_import)
+        rpc.answer("accounts", "import_report", self.import_report)
+        rpc.answer("accounts", "list_imports", self.list_imports)
+        rpc.answer("accounts", "import_rejections", self.import_rejections)
+        # claim invitations to imported people: 1,300 still to invite; a press starts a drive that
+        # moves on a step each time the counts are read, then stays done
+        self.invitations = {"pending": 1300, "invited": 1200}
+        self.drive: dict | None = None
+        self.drive_reads = 0
+        rpc.answer("accounts", "imported_invitation_status", self.imported_invitation_status)
+        rpc.answer("accounts", "invite_imported", self.invite_imported)
+
+    def start_import(self, payload: dict, actor: dict) -> dict:
+        with self.lock:
+            self.jobs.setdefault(payload["id"], {"id": payload["id"], "kind": payload["kind"],
+                                                 "file_name": payload.get("file_name"),
+                                                 "send_invitations": payload.get("send_invitations", False),
+                                                 "created_at": "2024-03-01T17:00:00+00:00"})
+            self.reads.setdefault(payload["id"], 0)
+        return {"id": payload["id"], "status": "queued"}
+
+    def _report(self, import_id: str, step: int, rejections: bool = True) -> dict:
+        job = self.jobs.get(str(import_id))
+        if job is None:
+            raise self.NotFound("No such import.")
+        done = self.STEPS[min(step, len(self.STEPS) - 1)]
+        rejected = [{"line": line, "reason": reason} for line, reason in IMPORT_REJECTED
+                    if done is not None and line - 1 <= done]   # line 1 is the header
+        unchanged = (done or 0) // 50
+        finished = done == self.TOTAL
+        return {**job, "status": "done" if finished else "running" if done is not None else "queued",
+                "total": None if done is None else self.TOTAL, "done": done or 0,
+                "created": (done or 0) - unchanged - len(rejected), "updated": 0, "unchanged": unchanged,
+                "rejected_count": len(rejected), "rejected": rejected if rejections else [],
+                "warnings": ["Extra column(s) ignored: legacy_code"] if done is not None else [], "error": None,
+                "started_at": None if done is None else "2024-03-01T17:00:02+00:00",
+                "finished_at": "2024-03-01T17:00:09+00:00" if finished else None,
+                "rows_per_minute": 10285.7 if done else None}
+
+    def import_report(self, import_id: str, actor: dict) -> dict:
+        with self.lock:
+            step = self.reads.get(str(import_id), 0)
+            self.reads[str(import_id)] = step + 1
+        return self._report(import_id, step)
+
+    def list_imports(self, actor: dict) -> list:
+        return [self._report(i, self.reads[i], rejections=False) for i in reversed(list(self.jobs))]
+
+    def import_rejections(self, import_id: str, actor: dict) -> list:
+        return self._report(import_id, len(self.STEPS))["rejected"]
+
+    DRIVE_STEPS = (0, 500, 1000, 1300)   # invited at each read of the counts; the last is done
+
+    def invite_imported(self, payload: dict, actor: dict) -> dict:
+        with self.lock:
+            drive = self.drive
+            if drive is not None and drive["status"] in ("queued", "running"):
+                return {"id": drive["id"], "status": drive["status"], "invited": drive["invited"],
+                        "remaining": drive["total_at_start"] - drive["invited"], "started_now": False}
+            if not self.invitations["pending"]:
+                return {"id": None, "status": "done", "invited": 0, "remaining": 0, "started_now": False}
+            self.drive = {"id": str(uuid.uuid4()), "status": "queued", "invited": 0,
+                          "total_at_start": self.invitations["pending"], "requested_at": "2024-03-01T17:04:00+00:00",
+                          "started_at": None, "finished_at": None, "error": None}
+            self.drive_reads = 0
+            return {"id": self.drive["id"], "status": "queued", "invited": 0,
+                    "remaining": self.invitations["pending"], "started_now": True}
+
+    def imported_invitation_status(self, actor: dict) -> dict:
+        with self.lock:
+            drive = self.drive
+            if drive is not None and drive["status"] in ("queued", "running"):
+                step = min(self.drive_reads, len(self.DRIVE_STEPS) - 1)
+                self.drive_reads += 1
+                sent = self.DRIVE_STEPS[step] - drive["invited"]
+                drive["invited"] += sent
+                self.invitations["invited"] += sent
+                self.invitations["pending"] -= sent
+                if step:
+                    drive.update(status="running", started_at="2024-03-01T17:04:01+00:00")
+                if step == len(self.DRIVE_STEPS) - 1:
+                    drive.update(status="done", finished_at="2024-03-01T17:05:30+00:00")
+            return {**self.invitations, "drive": dict(drive) if drive else None}
+
+
 def main(port: int) -> None:
     rpc = fake_rpc()
     data_dir = Path(os.environ.get("HUB_DATA_DIR") or tempfile.mkdtemp(prefix="fake-hub-"))
@@ -333,11 +542,14 @@ def main(port: int) -> None:
     fake_training(rpc)
     fake_notifications(rpc)
     install_bulletins(rpc)
+    FakeImports(rpc)
     rpc.answer("rosters", "pending_work_days", lambda actor: work_days_with_proof(documents))
     rpc.answer("rosters", "my_work_experience", lambda person_id: {"days": [], "verified_total": 12,
                                                                    "pending_total": 0})
     rpc.answer("rosters", "submit_work_days", lambda person_id, payload, actor, facts: {
         "recorded": len(payload["days"]), "duplicates": 0, "days": []})
+    install_staff_reports(rpc)
+    FakeHeldProofs(rpc)
     app = make_app(rpc, HUB_DATA_DIR=str(data_dir))
     app.extensions["hub_storage"] = storage
     app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import assert_fits_the_phone
 from tests.support.waiting import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -98,10 +98,6 @@ def log_in(page, url: str, who: str) -> None:
     page.get_by_role("main").get_by_role("button", name="Log in").click()
 
 
-def page_width(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
-
-
 def test_an_anonymous_visitor_sends_documents_from_a_phone_and_sees_the_reference(contact_hub, page, tmp_path):
     page.goto(contact_hub + "/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contact Us").click()
@@ -117,12 +113,12 @@ def test_an_anonymous_visitor_sends_documents_from_a_phone_and_sees_the_referenc
     page.get_by_label("Subject").fill("Renewed CDL")
     page.get_by_label("Description").fill("Pat Grip, Teamsters Local #399, Driver Group 3.\nMy CDL is attached.")
     page.get_by_label("Files").set_input_files([{"name": "cdl.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    assert page_width(page) <= PHONE["width"]
+    assert_fits_the_phone(page)
     page.get_by_role("button", name="Send").click()
 
     expect(page.get_by_test_id("reference")).to_have_text(REFERENCE)
     expect(page.get_by_text("We also e-mailed it to you.")).to_be_visible()
-    assert page_width(page) <= PHONE["width"]
+    assert_fits_the_phone(page)
 
 
 def test_a_refused_file_is_explained_beside_the_file_input_and_nothing_typed_is_lost(contact_hub, page):
@@ -139,7 +135,7 @@ def test_a_refused_file_is_explained_beside_the_file_input_and_nothing_typed_is_
     expect(page.get_by_test_id("files-error")).to_contain_text("medical.pdf")
     expect(page.get_by_label("Subject")).to_have_value("My medical certificate")
     expect(page.get_by_label("Subtopic")).to_have_value("required_documents")
-    assert page_width(page) <= PHONE["width"]
+    assert_fits_the_phone(page)
 
 
 def test_empty_fields_are_named_in_plain_words(contact_hub, page):
@@ -165,7 +161,7 @@ def test_a_logged_in_person_is_not_asked_who_they_are_and_follows_their_cases(co
         expect(cases).to_have_count(2)
         expect(cases.first.get_by_test_id("case-reply")).to_contain_text("We filed your CDL")
         expect(cases.nth(1)).to_contain_text("not accepted")
-        assert page_width(page) <= PHONE["width"]
+        assert_fits_the_phone(page)
 
 
 def test_staff_work_the_case_queue_on_a_phone(contact_hub, browser, request):
@@ -175,7 +171,7 @@ def test_staff_work_the_case_queue_on_a_phone(contact_hub, browser, request):
         log_in(page, contact_hub, "staff")
         page.goto(contact_hub + "/staff/cases")
         expect(page.get_by_test_id("case-row")).to_have_count(2)
-        assert page_width(page) <= PHONE["width"]
+        assert_fits_the_phone(page)
     with phone_page(browser, request, "-case") as page:
         log_in(page, contact_hub, "staff")
         page.goto(f"{contact_hub}/staff/cases/{CASE_ID}")
@@ -183,7 +179,7 @@ def test_staff_work_the_case_queue_on_a_phone(contact_hub, browser, request):
         expect(page.get_by_test_id("refused-file")).to_contain_text("medical.exe")
         expect(page.get_by_role("button", name="Attach as a required document")).to_be_visible()
         expect(page.get_by_role("button", name="Send the answer")).to_be_visible()
-        assert page_width(page) <= PHONE["width"]
+        assert_fits_the_phone(page)
 
 
 def main(port: int, data_dir: str) -> None:

@@ -2,12 +2,13 @@
 a day, and the dashboard, the four requirement tabs, My Work Experience and the public Hub
 search all say where they stand."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
+from common.clock import today as hub_today
 from tests.browser.conftest import SCREENSHOTS
 from tests.support.factories import make_person
 
@@ -31,7 +32,7 @@ def create_account_and_apply(hub, code: str = "80-GRIP") -> dict:
 def payroll_reports_a_day(hub, person: dict, code: str = "80-GRIP") -> None:
     record = {"ssn": person["ssn"], "last_name": person["last_name"], "first_name": person["first_name"],
               "employer": "Burbank Studios Payroll", "production": "Night Shoot", "classification_code": code,
-              "work_date": (date.today() - timedelta(days=3)).isoformat(), "hours": 10}
+              "work_date": (hub_today() - timedelta(days=3)).isoformat(), "hours": 10}
     response = requests.post(hub.api("/integrations/payroll/work-records"), json={"records": [record]},
                              headers={"Authorization": f"Bearer {hub.payroll_key}"}, timeout=60)
     assert response.status_code == 202, response.text

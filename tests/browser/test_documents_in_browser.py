@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone
 from tests.support.waiting import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -92,7 +92,7 @@ def test_drag_and_drop_shows_a_progress_bar_then_success_on_a_phone(fake_hub, pa
     assert item.get_by_test_id("upload-progress").evaluate("bar => bar.value") == 100
     colour = item.locator(".upload-status").evaluate("el => getComputedStyle(el).color")
     assert colour == "rgb(30, 122, 58)", colour  # --hub-ok: green
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_fits_the_phone(page)
     snap(page, "drop-success")
     assert len(stored_documents(fake_hub["objects"])) == before + 1
 
@@ -145,7 +145,7 @@ def test_my_documents_lists_each_with_its_status_on_a_phone(fake_hub, page):
     with page.expect_download() as download:
         rows.filter(has_text="cdl-a.pdf").get_by_role("link", name="cdl-a.pdf").click()
     assert download.value.suggested_filename == "cdl-a.pdf"
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_fits_the_phone(page)
     snap(page, "my-documents")
 
 
@@ -159,7 +159,7 @@ def test_staff_review_the_queue_with_a_preview_on_a_phone(fake_hub, page):
     expect(card.get_by_test_id("preview")).to_have_attribute("src", re.compile(r"/staff/documents/[\w-]+/preview$"))
     preview = page.request.get(fake_hub["url"] + card.get_by_test_id("preview").get_attribute("src"))
     assert preview.ok and preview.headers["content-disposition"].startswith("inline")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_fits_the_phone(page)
     snap(page, "staff-queue")
 
     card.get_by_label("Reason to reject (the person sees it)").select_option("Name does not match")

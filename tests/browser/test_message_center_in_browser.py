@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone
 from tests.support.waiting import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -43,11 +43,6 @@ def snap(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"messages-{name}.png"), full_page=True)
 
 
-def fits_the_phone(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"
-
-
 def test_reading_a_message_and_following_its_link_on_a_phone(fake_hub, page):
     log_in(page, fake_hub, "ip")
     expect(page).to_have_url(re.compile(r"/portal$"))
@@ -64,7 +59,7 @@ def test_reading_a_message_and_following_its_link_on_a_phone(fake_hub, page):
     messages = page.get_by_test_id("message")
     expect(messages).to_have_count(4)
     expect(messages.first).to_contain_text("Your medical certificate was not accepted")  # newest first
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     snap(page, "2-message-center")
 
     deadline = messages.filter(has_text="expires soon")
@@ -103,7 +98,7 @@ def test_filtering_and_archiving_on_a_phone(fake_hub, page):
     page.get_by_test_id("archive-view").click()
     expect(page.get_by_test_id("message")).to_have_count(1)
     expect(page.get_by_test_id("message")).to_contain_text("Welcome to the Industry Hub")
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     snap(page, "5-archive")
 
 
@@ -124,7 +119,7 @@ def test_e_mail_preferences_on_my_account(fake_hub, page):
     expect(page.get_by_text("Saved your e-mail preferences.")).to_be_visible()
     expect(preferences.get_by_test_id("email-training")).not_to_be_checked()
     expect(preferences.get_by_test_id("digest")).to_be_checked()
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     preferences.scroll_into_view_if_needed()
     snap(page, "6-account-preferences")
 
@@ -144,6 +139,6 @@ def test_staff_see_the_e_mails_sent_to_a_person(fake_hub, page):
     expect(deliveries.first).to_contain_text("550 5.1.1 mailbox unavailable")
     expect(deliveries.nth(1)).to_contain_text("Sent")
     expect(page.get_by_test_id("unread-badge")).to_have_count(0)  # a staff login has no Message Center
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     section.scroll_into_view_if_needed()
     snap(page, "7-staff-deliveries")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, assert_fits_the_phone, page_width
 from tests.support.waiting import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -36,6 +36,7 @@ def log_in(page, url: str, who: str) -> None:
 
 
 def page_size(page) -> tuple[int, int]:
+    page_width(page)  # waits until the page and its stylesheets have loaded (see conftest)
     return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
 
 
@@ -120,7 +121,7 @@ def test_a_union_rep_lands_on_their_local_filters_it_and_exports_it_on_a_phone(f
     expect(export).to_have_attribute("href", re.compile(r"/reps/399/members\.csv\?status=compliant"))
     csv_text = page.request.get(fake_hub + export.get_attribute("href")).text()
     assert "Dolly" in csv_text and "Doe" not in csv_text
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_fits_the_phone(page)
 
 
 def test_an_unknown_page_offers_a_way_back_on_a_phone(fake_hub, page):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import assert_fits_the_phone
 from tests.support.waiting import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -44,8 +44,7 @@ def test_safety_page_from_the_home_page_on_a_phone(fake_hub, page):
     expect(training.get_by_role("link")).to_have_attribute("href", "tel:+18185650550,1260")
     expect(page.get_by_test_id("resource").first).to_be_visible()
 
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"
+    assert_fits_the_phone(page)
     # the number is big enough to hit with a thumb
     box = training.get_by_role("link").bounding_box()
     assert box["height"] >= 40
@@ -62,5 +61,4 @@ def test_a_bulletin_keeps_its_formatting_and_shows_markup_as_text(fake_hub, page
     expect(body.locator("strong")).to_have_text("95°F")
     expect(body.locator("li")).to_have_count(3)
     expect(body.get_by_role("link")).to_have_attribute("href", "https://www.dir.ca.gov/dosh/heatillnessinfo.html")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"
+    assert_fits_the_phone(page)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone
 from tests.support.waiting import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -46,11 +46,6 @@ def snap(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"training-{name}.png"), full_page=True)
 
 
-def fits_the_phone(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
-
-
 def answer(page, choices: dict[int, str]) -> None:
     for number, choice in choices.items():
         page.get_by_test_id("question").nth(number - 1).get_by_label(choice, exact=True).check()
@@ -64,7 +59,7 @@ def test_taking_hp1_on_a_phone_from_enrollment_through_the_quiz_to_the_transcrip
     expect(page.get_by_role("heading", name="My Training")).to_be_visible()
     hp = page.locator('[data-testid="course"][data-code="HP"]')
     expect(hp).to_contain_text("Harassment Prevention (HP1 or HP2)")
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     snap(page, "my-training")
     hp.get_by_role("button", name="Enroll: a short questionnaire first").click()
 
@@ -79,7 +74,7 @@ def test_taking_hp1_on_a_phone_from_enrollment_through_the_quiz_to_the_transcrip
     expect(page.get_by_role("status")).to_contain_text("the 1-hour course for non-supervisors")
     expect(page.get_by_role("heading", level=1)).to_have_text("Harassment Prevention for Non-Supervisors")
     expect(page.get_by_test_id("progress")).to_contain_text("0 of 3 parts done")
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     snap(page, "enrolled")
 
     # one module per page; Next saves progress, Back goes back
@@ -87,7 +82,7 @@ def test_taking_hp1_on_a_phone_from_enrollment_through_the_quiz_to_the_transcrip
     expect(page.get_by_test_id("module-number")).to_have_text("Part 1 of 3")
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_test_id("module-number")).to_have_text("Part 2 of 3")
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     snap(page, "module")
     page.get_by_role("button", name="Back").click()
     expect(page.get_by_test_id("module-number")).to_have_text("Part 1 of 3")
@@ -106,7 +101,7 @@ def test_taking_hp1_on_a_phone_from_enrollment_through_the_quiz_to_the_transcrip
     quiz = page.locator("form[data-testid=quiz]").inner_html()
     assert "correct" not in quiz.lower() and "data-answer" not in quiz and " checked" not in quiz
     answer(page, {1: "Yes", 2: "Yes", 3: "No, that is retaliation"})
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     snap(page, "quiz")
     page.get_by_role("button", name="Hand in my answers").click()
 
@@ -130,7 +125,7 @@ def test_taking_hp1_on_a_phone_from_enrollment_through_the_quiz_to_the_transcrip
     expect(hp1).to_contain_text("100%")
     expect(hp1).to_contain_text("Online course")
     expect(page.locator('[data-testid="completion"][data-code="A"]')).to_contain_text("01/20/2024")
-    fits_the_phone(page)
+    assert_fits_the_phone(page)
     snap(page, "transcript")
 
     # My Training now lists HP1 as completed

@@ -46,3 +46,23 @@ def test_contact_details_go_only_to_the_notifications_service():
 def test_queue_names_match_nameko_service_pool_naming():
     sub = Subscription("notifications", "accounts", "person_registered")
     assert sub.queue_name == "evt-accounts-person_registered--notifications.handle_person_registered"
+
+
+def test_every_rpc_method_settles_its_deliveries_safely():
+    """A plain nameko @rpc acknowledges on nameko's own QueueConsumer, which dies on an ack over a
+    reset connection (common.messaging): every service's RPC methods use common.messaging.rpc."""
+    from nameko.rpc import Rpc
+
+    from common.messaging import ReliableRpc, SettlingQueueConsumer
+
+    methods = 0
+    for service in SERVICES:
+        module_name, class_name = service_class(service).split(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        for name in dir(cls):
+            for entrypoint in getattr(getattr(cls, name), "nameko_entrypoints", ()):
+                if isinstance(entrypoint, Rpc):
+                    assert isinstance(entrypoint, ReliableRpc), f"{service}.{name} uses nameko.rpc's @rpc"
+                    assert isinstance(entrypoint.rpc_consumer.queue_consumer, SettlingQueueConsumer)
+                    methods += 1
+    assert methods > 50  # every service's RPCs were found, the standard ones (common.health) among them

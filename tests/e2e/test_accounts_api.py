@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 
 import pytest
 import requests
 
+from common.clock import today as hub_today
 from tests.support.factories import make_person, make_ssn
 from tests.support.waiting import wait_until
 
@@ -178,7 +179,7 @@ def test_a_badly_formed_ssn_is_refused_naming_the_ssn_field(hub, ssn):
 
 
 def test_a_date_of_birth_in_the_future_is_refused_naming_the_field(hub):
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (hub_today() + timedelta(days=1)).isoformat()
     response = requests.post(hub.api("/accounts"), json=make_person(date_of_birth=tomorrow))
     assert bad_fields(response) == {"date_of_birth"}
 

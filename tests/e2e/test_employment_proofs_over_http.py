@@ -5,11 +5,12 @@ date of birth and finds the 839 record on their dashboard, with the employer's d
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
+from common.clock import today as hub_today
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
@@ -43,14 +44,14 @@ def employer_login(hub) -> str:
 def test_journey_5_an_employer_proof_for_a_new_person_is_theirs_when_they_create_an_account(hub):
     employer = employer_login(hub)
     person = make_person(first_name="Ana")
-    first_day = (date.today() - timedelta(days=3)).isoformat()
+    first_day = (hub_today() - timedelta(days=3)).isoformat()
     proof = {"ssn": person["ssn"], "first_name": person["first_name"], "last_name": person["last_name"],
              "date_of_birth": person["date_of_birth"], "employer": ORG, "classification_code": CODE,
              "first_day": first_day}
 
     # refusals first: plain 422s that never echo the SSN; an IP may not send proofs at all
     future = requests.post(hub.api("/staff/employment-proofs"), headers=bearer(employer),
-                           json={**proof, "first_day": (date.today() + timedelta(days=2)).isoformat()})
+                           json={**proof, "first_day": (hub_today() + timedelta(days=2)).isoformat()})
     assert future.status_code == 422 and "future" in future.json()["message"]
     assert person["ssn"] not in future.text and person["ssn"].replace("-", "") not in future.text
     unknown = requests.post(hub.api("/staff/employment-proofs"), headers=bearer(employer),

@@ -3,17 +3,18 @@ classification records, work experience, the payroll feed and the sweep, and who
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
+from common.clock import today as hub_today
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-TODAY = date.today()
+TODAY = hub_today()
 
 
 def bearer(token: str) -> dict:

@@ -98,6 +98,8 @@ def test_failing_handler_retries_a_bounded_number_of_times_then_parks_the_event(
     assert "template store is down" in parked[0]["last_error"]
     assert parked[0]["attempts"] == service_config["EVENT_MAX_ATTEMPTS"]
     assert messages_for(service_config, event.person_id) == []
+    # the service itself says so, for the staff home's "Parked events"
+    assert rpc.notifications.parked_events()["parked"][WELCOME.queue_name] == 1
 
     # the operator fixes the cause and replays: the event is applied, once
     monkeypatch.undo()

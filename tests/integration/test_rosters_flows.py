@@ -16,6 +16,7 @@ from rosters.engine.rules import Period
 from rosters.models import ClassificationRecord, DeadlineNotice
 from rosters.service import RostersService
 
+from common.clock import today as hub_today
 from common.events import Event
 from common.events.accounts import ContactDetailsChanged, PersonRegistered
 from common.events.documents import DocumentExpired, DocumentReviewed
@@ -27,7 +28,7 @@ from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.smtp]
 
-TODAY = date.today()
+TODAY = hub_today()
 IP = {"roles": ["industry_professional"]}
 PAYROLL = {"roles": ["payroll_client"]}
 STAFF = {"roles": ["staff_reviewer"]}

@@ -21,10 +21,15 @@ class FakeRpc:
     def __init__(self):
         # Parts of pages the notifications service fills, shown when it answers: every Portal page
         # asks for the header's unread count, My Account for the e-mail preferences, a person's
-        # staff page for the e-mails sent. Nothing there unless a test says otherwise.
+        # staff page for the e-mails sent; and accounts', the staff imports page's invitations
+        # still to send. Nothing there unless a test says otherwise.
         self.answers = {("notifications", "unread_count"): 0,
+                        ("accounts", "imported_invitation_status"): {"pending": 0, "invited": 0},
                         ("notifications", "get_preferences"): {"email": {}, "digest": False, "mandatory": []},
-                        ("notifications", "list_deliveries"): {"deliveries": [], "email_undeliverable": False}}
+                        ("notifications", "list_deliveries"): {"deliveries": [], "email_undeliverable": False},
+                        # the staff home's parked-event counts, one call per service
+                        **{(service, "parked_events"): {"service": service, "parked": {}}
+                           for service in ("accounts", "rosters", "documents", "training", "notifications")}}
         self.calls = []
         self.unexpected = []
 

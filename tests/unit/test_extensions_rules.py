@@ -162,3 +162,12 @@ def test_only_staff_decide_a_denial_says_why_and_a_request_is_decided_once(roste
     _, b = row_of(service, person, COURSE_B)
     assert b["due_on"] == (TODAY + timedelta(days=10)).isoformat()  # a denial moves nothing
     assert service.extension_queue(STAFF)["extensions"] == []
+
+
+def test_the_protest_window_follows_hub_protest_days_from_the_environment(monkeypatch):
+    from rosters.casework_data import data, protest_days
+
+    monkeypatch.setenv("HUB_PROTEST_DAYS", "12")
+    assert protest_days(None) == 12 and protest_days({"HUB_PROTEST_DAYS": "9"}) == 9
+    monkeypatch.delenv("HUB_PROTEST_DAYS")
+    assert protest_days({"HUB_PROTEST_DAYS": ""}) == int(data()["protest_days"])

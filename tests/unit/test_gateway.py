@@ -318,6 +318,9 @@ class FakeProxy:
     def __init__(self, behaviour):
         self._behaviour = behaviour
 
+    def with_correlation_id(self, correlation_id):  # as gateway.rpc.ExpiringProxy
+        return self
+
     def __getattr__(self, service):
         behaviour = self._behaviour
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import uuid
 
+import pytest
+
 STAFF = {"account_id": str(uuid.uuid4()), "person_id": None, "roles": ["staff_admin"], "display_name": "Admin"}
 
 
@@ -29,7 +31,8 @@ def test_the_import_page_lists_imports_and_refreshes_while_one_runs(client, fake
     page = client.get("/staff/imports")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'http-equiv="refresh"' in html and "500 / 1000" in html
-    assert "/staff/imports/templates/people.csv" in html and "documents (not supported yet)" in html
+    assert "/staff/imports/templates/people.csv" in html and "/staff/imports/samples/documents.csv" in html
+    assert "disabled>documents" not in html and "not supported" not in html
     fake_rpc.answer("accounts", "list_imports", [job(status="done", done=1000)])
     assert 'http-equiv="refresh"' not in client.get("/staff/imports").get_data(as_text=True)
 
@@ -55,3 +58,18 @@ def test_the_template_of_a_kind(client, fake_rpc):
     log_in(client, fake_rpc)
     response = client.get("/staff/imports/templates/work_days.csv")
     assert response.status_code == 200 and response.get_data(as_text=True).startswith("il_number,classification_code")
+
+
+@pytest.mark.parametrize("path", ["/staff/imports/samples/{kind}.csv", "/api/v1/staff/imports/samples/{kind}.csv"])
+def test_a_sample_of_each_kind_is_a_file_that_passes_the_upload_check(client, fake_rpc, path):
+    from common.contracts.imports import KINDS, check_header
+
+    log_in(client, fake_rpc)
+    headers = {"Authorization": "Bearer page-token"} if path.startswith("/api") else {}
+    for kind in KINDS:
+        response = client.get(path.format(kind=kind), headers=headers)
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        assert f'filename="{kind}-sample.csv"' in response.headers["Content-Disposition"]
+        lines = response.get_data(as_text=True).splitlines()
+        assert check_header(kind, lines[0].split(",")) == [] and len(lines) == 3
+    assert client.get(path.format(kind="nope"), headers=headers).status_code == 404

@@ -72,3 +72,33 @@ def test_classification_record_and_work_day_rows():
     with pytest.raises(ValidationError):
         WorkDayRow.model_validate({"il_number": "1", "classification_code": "x", "work_date": "2024-13-02",
                                    "employer": "Acme"})
+
+
+@pytest.mark.parametrize("kind", list(COLUMNS))
+def test_the_sample_of_each_kind_has_the_header_and_rows_that_validate(kind):
+    import csv
+    import io
+
+    from common.contracts.imports import ROW_MODELS, sample_csv
+
+    reader = csv.DictReader(io.StringIO(sample_csv(kind)))
+    assert check_header(kind, reader.fieldnames) == []
+    rows = list(reader)
+    assert len(rows) == 2
+    for row in rows:
+        ROW_MODELS[kind].model_validate(row)
+
+
+def test_the_samples_use_codes_of_the_reference_catalogs():
+    from documents.document_types import load_document_types
+    from rosters.catalog_loader import load_catalog_files
+    from training.courses import load_courses
+
+    from common.contracts.imports import SAMPLE_ROWS
+
+    codes = {c.code for _, f in load_catalog_files() for c in f.classifications}
+    assert {row[1] for row in SAMPLE_ROWS["classification_records"] + SAMPLE_ROWS["work_days"]} <= codes
+    courses = load_courses()
+    assert all(courses.get(row[1]) is not None for row in SAMPLE_ROWS["completions"])
+    types = load_document_types()
+    assert all(row[1] in types for row in SAMPLE_ROWS["documents"])

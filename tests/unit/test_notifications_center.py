@@ -18,7 +18,7 @@ from common.contracts.notifications import MessageFiltersIn, PreferencesIn
 from common.errors import Forbidden, NotFound
 from common.events.accounts import ContactDetailsChanged
 from common.events.documents import CaseReplied, DocumentReviewed
-from common.events.rosters import DeadlineApproaching, StatusChanged, Suspended
+from common.events.rosters import DeadlineApproaching, PlacedOnRoster, StatusChanged, Suspended
 from common.events.training import CourseCompleted
 from tests.support.databases import memory_sessions
 from tests.unit.test_notifications_domain import SAMPLES
@@ -175,6 +175,27 @@ def test_each_reaction_links_to_the_place_to_act_and_a_redelivery_makes_no_secon
     assert message.link == link
     assert len(session.scalars(sa.select(OutgoingEmail).where(OutgoingEmail.message_id == message.id)).all()) == 1
     assert [e.event_type for e in published] == ["message_created"]
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_history_from_the_legacy_import_is_a_fact_but_no_message(service, session, index):
+    worker, published = service
+    person_id = known_person(session)
+    handler, event, _link = reactions(person_id)[index]
+    getattr(worker, handler)(event.model_copy(update={"imported": True}).model_dump(mode="json"))
+    assert session.scalars(sa.select(Message)).all() == []
+    assert published == []
+
+
+def test_an_imported_placement_tells_nobody_but_a_new_one_does(service, session):
+    worker, _ = service
+    person_id = known_person(session)
+    placed = PlacedOnRoster(person_id=person_id, classification_code="80-GRIP", placed_on=date(2019, 4, 1))
+    worker.handle_placed_on_roster(placed.model_copy(update={"imported": True}).model_dump(mode="json"))
+    assert session.scalars(sa.select(Message)).all() == []
+    worker.handle_placed_on_roster(PlacedOnRoster(person_id=person_id, classification_code="80-GRIP",
+                                                  placed_on=date(2027, 1, 4)).model_dump(mode="json"))
+    assert len(session.scalars(sa.select(Message)).all()) == 1
 
 
 def test_only_the_status_change_that_unlocks_training_posts_a_message(service, session):

@@ -4,19 +4,20 @@ evaluation per person however many records name them."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from rosters import records as records_module
 from rosters.models import WorkDay
 
+from common.clock import today as hub_today
 from common.errors import Forbidden, ValidationFailed
 from common.events.accounts import PersonRegistered
 from common.identity import normalise_ssn, ssn_index
 from tests.support.factories import make_ssn
 
-TODAY = date.today()
+TODAY = hub_today()
 PAYROLL = {"account_id": None, "roles": ["payroll_client"]}
 IP_ROLES = ["industry_professional"]
 

@@ -318,3 +318,50 @@ def test_an_ssn_is_searched_only_together_with_a_last_name(session):
     assert "Enter the last name with the SSN: search by last name and SSN together." in refused.value.message
     assert SSN not in str(refused.value.to_json()) and "219098765" not in str(refused.value.to_json())
     assert rpcs.search_roster({"ssn": SSN, "last_name": "grip"})["total"] == 1
+
+
+# --- what a page costs (issue 12: each query costs the service more than the database) ------------
+
+def statements_of(session, criteria) -> tuple[list[str], object]:
+    import sqlalchemy as sa
+
+    ran = []
+    engine = session.get_bind()
+
+    def record(conn, cursor, statement, *args):
+        ran.append(statement)
+
+    search(session, criteria, today=TODAY)   # the catalog's names, cached as in a running service
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = search(session, criteria, today=TODAY)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return ran, answer
+
+
+def test_a_name_search_is_three_queries_the_total_riding_on_the_page(session):
+    for i in range(30):
+        completed(session, person(session, f"Grip{i:02d}"), "A", date(2023, 5, 1))
+
+    ran, answer = statements_of(session, {"last_name": "grip"})
+
+    assert len(ran) == 3   # the catalog's stamp, the page with its total, records and courses together
+    assert answer.total == 30 and len(answer.results) == PAGE_SIZE
+    assert all(p.safety_pass.courses == ["A"] and p.classifications for p in answer.results)
+
+
+def test_a_classification_search_counts_apart_so_the_page_can_stop_at_25(session):
+    for i in range(30):
+        holds(session, person(session, f"Grip{i:02d}", applied=False), "80-GRIP", "compliant")
+
+    ran, answer = statements_of(session, {"classification": "80-GRIP"})
+
+    assert len(ran) == 4
+    assert answer.total == 30 and len(answer.results) == PAGE_SIZE
+
+
+def test_a_search_that_finds_nobody_is_two_queries(session):
+    ran, answer = statements_of(session, {"last_name": "nobody"})
+
+    assert len(ran) == 2 and answer.total == 0 and answer.pages == 0

@@ -4,6 +4,7 @@ expiring report's CSV, and the Portal's Ask for more time and removals pages. Fa
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -40,6 +41,16 @@ def logged_in(client, fake_rpc, *roles):
     return client
 
 
+def quiet_queues(fake_rpc) -> None:
+    """Every staff-home queue answers, and none has anything waiting (but the casework QUEUES)."""
+    fake_rpc.answer("rosters", "casework_queues", QUEUES)
+    fake_rpc.answer("rosters", "pending_work_days", [])
+    fake_rpc.answer("documents", "review_queue", {"documents": []})
+    fake_rpc.answer("cases", "list_cases", {"cases": []})
+    fake_rpc.answer("accounts", "list_imports", [])
+    fake_rpc.answer("rosters", "held_proofs", {"proofs": [], "total": 0, "page": 1, "page_size": 25, "pages": 0})
+
+
 def test_the_staff_home_shows_each_queue_and_survives_a_service_being_down(client, fake_rpc):
     logged_in(client, fake_rpc, "staff_reviewer")
     fake_rpc.answer("rosters", "casework_queues", QUEUES)
@@ -47,14 +58,43 @@ def test_the_staff_home_shows_each_queue_and_survives_a_service_being_down(clien
     fake_rpc.answer("documents", "review_queue", ServiceUnavailable("down"))
     fake_rpc.answer("cases", "list_cases", {"cases": [{"status": "open", "created_at": "2026-01-02T10:00:00+00:00"},
                                                       {"status": "closed", "created_at": "2025-01-01T10:00:00+00:00"}]})
+    fake_rpc.answer("accounts", "list_imports", [])
+    fake_rpc.answer("rosters", "held_proofs", {"proofs": [{"age_days": 12}], "total": 4, "page": 1,
+                                               "page_size": 25, "pages": 1})
     page = client.get("/staff/home")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Extension requests" in html and "Removal protests" in html
-    assert html.count('data-testid="queue"') == 5
+    assert html.count('data-testid="queue"') == 7
+    held = html[html.index("Held proofs of employment"):]
+    held = held[:held.index("</tr>")]
+    assert 'data-testid="queue-count">4</td>' in held and "12 days" in held
+    assert 'href="/staff/employment-proofs' in html
     assert html.count('data-testid="queue-down"') == 1          # documents, and only it
     assert '<td data-label="Waiting" data-testid="queue-count">2</td>' in html
     assert "5 days" in html
+
+
+def test_the_staff_home_counts_imports_under_way_and_failed_ones_not_since_retried(client, fake_rpc):
+    logged_in(client, fake_rpc, "staff_admin")
+    fake_rpc.answer("rosters", "casework_queues", QUEUES)
+    fake_rpc.answer("rosters", "pending_work_days", [])
+    fake_rpc.answer("documents", "review_queue", {"documents": []})
+    fake_rpc.answer("cases", "list_cases", {"cases": []})
+    days_ago = lambda n: (datetime.now(UTC) - timedelta(days=n)).isoformat()  # noqa: E731
+    fake_rpc.answer("accounts", "list_imports", [  # the newest first, as the service lists them
+        {"kind": "people", "status": "running", "created_at": days_ago(0)},
+        {"kind": "work_days", "status": "queued", "created_at": days_ago(1)},
+        {"kind": "people", "status": "failed", "created_at": days_ago(2)},        # retried since: not counted
+        {"kind": "documents", "status": "failed", "created_at": days_ago(3)},     # needs attention
+        {"kind": "completions", "status": "done", "created_at": days_ago(9)}])
+    fake_rpc.answer("rosters", "held_proofs", {"proofs": [], "total": 0, "page": 1, "page_size": 25, "pages": 0})
+    html = client.get("/staff/home").get_data(as_text=True)
+    row = html[html.index("Imports running or failed"):]
+    row = row[:row.index("</tr>")]
+    assert 'href="/staff/imports"' in html
+    assert 'data-testid="queue-count">3</td>' in row and "3 days" in row
+    assert ("accounts", "list_imports") in fake_rpc.methods_called()
 
 
 def test_the_staff_home_is_staff_only(client, fake_rpc):
@@ -139,7 +179,32 @@ def test_the_portal_pages_show_the_form_and_the_protest_button(client, fake_rpc)
 def test_the_staff_reports_page_and_its_csv(client, fake_rpc):
     logged_in(client, fake_rpc, "staff_reviewer")
     fake_rpc.answer("rosters", "expiring_records", REPORT)
+    # the activity per month under it: tests/unit/test_monthly_activity_gateway.py
+    fake_rpc.answer("rosters", "monthly_activity", {"as_of": "2026-11-30", "months": 12, "local": None,
+                                                    "time_zone": "America/Los_Angeles", "rows": [],
+                                                    "totals": {"staff_suspensions": 0, "withdrawals": 0},
+                                                    "locals": {}})
     html = client.get("/staff/reports?within=60").get_data(as_text=True)
     assert "80-GRIP" in html and "within=60" in html
     assert ("rosters", "expiring_records", 60) in [(s, m, a[0]) for s, m, a in fake_rpc.calls if a]
     assert client.get("/staff/reports?within=90&format=csv").mimetype == "text/csv"
+
+
+def test_the_staff_home_shows_parked_events_with_the_command_that_replays_them(client, fake_rpc):
+    logged_in(client, fake_rpc, "staff_admin")
+    quiet_queues(fake_rpc)
+    queue = "evt-accounts-person_registered--notifications.handle_person_registered"
+    fake_rpc.answer("notifications", "parked_events", {"service": "notifications", "parked": {queue: 2}})
+    fake_rpc.answer("training", "parked_events", ServiceUnavailable("down"))
+    html = client.get("/staff/home").get_data(as_text=True)
+    parked = html[html.index('data-testid="parked"'):]
+    assert "<strong>2</strong> events failed every retry" in parked
+    assert f"python -m hubstack.deadletters replay {queue}" in parked
+    assert "Not available right now from: training" in parked
+
+
+def test_the_staff_home_says_when_nothing_is_parked(client, fake_rpc):
+    logged_in(client, fake_rpc, "staff_admin")
+    quiet_queues(fake_rpc)
+    html = client.get("/staff/home").get_data(as_text=True)
+    assert "None: every event was handled." in html

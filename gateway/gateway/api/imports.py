@@ -12,9 +12,10 @@ from flask import Response, current_app, jsonify, request
 
 from common import config as hub_config
 from common.authz import STAFF
-from common.contracts.imports import KINDS, SUPPORTED_KINDS, HeaderProblem, ImportOut, check_header, template_csv
+from common.contracts.import_invitations import ImportedInvitationStatus, InviteImportedIn, InviteImportedOut
+from common.contracts.imports import KINDS, HeaderProblem, ImportOut, check_header, sample_csv, template_csv
 from common.errors import ValidationFailed
-from gateway.api import api
+from gateway.api import api, parse_body
 from gateway.api.openapi import api_route
 from gateway.auth import actor, require_api
 from gateway.uploads import _CountingReader, discard, hub_storage, refuse_oversized_request
@@ -35,9 +36,6 @@ def stage_and_start(principal, form, files) -> dict:
     kind = (form.get("kind") or "").strip()
     if kind not in KINDS:
         raise ValidationFailed(f"kind: one of {', '.join(KINDS)}.", {"fields": {"kind": "unknown kind"}})
-    if kind not in SUPPORTED_KINDS:
-        raise ValidationFailed(f"Importing {kind} is not supported yet; the supported kinds are "
-                               f"{', '.join(SUPPORTED_KINDS)}.", {"fields": {"kind": "not supported yet"}})
     upload = files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed("Choose a CSV file to upload.", {"fields": {"file": "missing"}})
@@ -133,3 +131,52 @@ def get_import_template(principal, kind):
     return csv_response(template_csv(kind), f"{kind}.csv")
 
 
+@api_route(api, "/staff/imports/samples/<kind>.csv", "GET", "A small valid file of one kind: the "
+           "header and two example rows", "staff", errors=(401, 403, 404), auth="bearer")
+@require_api(*STAFF)
+def get_import_sample(principal, kind):
+    if kind not in KINDS:
+        from common.errors import NotFound
+
+        raise NotFound("No such kind of import.")
+    return csv_response(sample_csv(kind), f"{kind}-sample.csv")
+
+
+# --- claim invitations to imported people, later and in bulk ---------------------------------------
+
+def invite_imported(principal, data: InviteImportedIn) -> dict:
+    """Start the drive sending the invitations in the background (accounts.import_invitations), or
+    hear of the one under way: {id, status, invited, remaining, started_now}."""
+    return current_app.rpc.call("accounts", "invite_imported", data.model_dump(mode="json", exclude_none=True),
+                                actor(principal))
+
+
+def invitation_status(principal) -> dict:
+    return current_app.rpc.call("accounts", "imported_invitation_status", actor(principal))
+
+
+# an empty body means everyone imported, so the body is optional (api_route marks any request required)
+OPTIONAL_BODY = {"requestBody": {"required": False, "content": {
+    "application/json": {"schema": {"$ref": f"#/components/schemas/{InviteImportedIn.__name__}"}}}}}
+
+
+@api_route(api, "/staff/imports/invitations", "POST", "Invite imported people who have an e-mail address, "
+           "no account and no invitation yet to claim their account. Starts a drive that sends them all in "
+           "the background, 500 at a time (the e-mails go out at the mail server's pace), and answers at once; "
+           "while a drive is under way, another call starts nothing and answers with that one "
+           "(`started_now` false). `id` is null when nobody was waiting. No body (or an empty one) means "
+           "everyone imported", "staff", request=InviteImportedIn, response=InviteImportedOut,
+           status=202, errors=(401, 403, 404, 422), auth="bearer", extra=OPTIONAL_BODY)
+@require_api(*STAFF)
+def send_import_invitations(principal):
+    data = parse_body(InviteImportedIn) if request.content_length else InviteImportedIn()
+    return jsonify(invite_imported(principal, data)), 202
+
+
+@api_route(api, "/staff/imports/invitations", "GET", "How many imported people could be invited now "
+           "(`pending`), how many have been invited so far (`invited`), and the invitation drive under way "
+           "or else the last one (`drive`, null before the first)", "staff",
+           response=ImportedInvitationStatus, errors=(401, 403), auth="bearer")
+@require_api(*STAFF)
+def import_invitations(principal):
+    return jsonify(invitation_status(principal))

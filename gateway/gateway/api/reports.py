@@ -8,14 +8,17 @@ plus when the report was issued: never an SSN, a date of birth, contact details 
 """
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app, jsonify, request
 from pydantic import BaseModel
 
 from common import clock
 from common import config as hub_config
-from common.contracts.rosters import PublicPerson, SafetyPass, SearchCriteria
+from common.authz import STAFF
+from common.contracts.rosters import MONTHLY_COLUMNS, MonthlyActivityOut, PublicPerson, SafetyPass, SearchCriteria
 from common.errors import NotFound
 from gateway.api import api
 from gateway.api.openapi import api_route
@@ -136,3 +139,38 @@ def my_compliance_report_pdf(principal):
 @limiter.limit(verify_limit)
 def verify_code(code: str):
     return jsonify(verification(code).model_dump(mode="json"))
+
+
+# --- staff: activity per month --------------------------------------------------------------------
+
+def monthly_report(principal, months, local) -> dict:
+    """The rosters service's monthly activity (the staff reports page uses this too)."""
+    return current_app.rpc.call("rosters", "monthly_activity", months, local or None, actor(principal))
+
+
+def monthly_csv(report: dict) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=MONTHLY_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(report["rows"])
+    scope = f"local-{report['local']}" if report.get("local") else "all-locals"
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (f'attachment; filename="monthly-activity-{scope}-'
+                                               f'{report["as_of"]}.csv"')
+    return response
+
+
+@api_route(api, "/staff/reports/monthly", "GET", "Placements on rosters, suspensions, removals and "
+           "reinstatements in each of the last N calendar months (12 by default, at most 36; months in "
+           "the Hub's time zone, newest first), for every local or one; format=csv for a download",
+           "staff", response=MonthlyActivityOut, errors=(401, 403, 422), auth="bearer",
+           extra={"parameters": [
+               {"name": "months", "in": "query", "required": False, "schema": {"type": "integer"}},
+               {"name": "local", "in": "query", "required": False, "schema": {"type": "string"}},
+               {"name": "format", "in": "query", "required": False, "schema": {"type": "string"}}]})
+@require_api(*STAFF)
+def monthly_activity_report(principal):
+    report = monthly_report(principal, request.args.get("months", "12"), request.args.get("local", "").strip())
+    if request.args.get("format") == "csv":
+        return monthly_csv(report)
+    return jsonify(report)

@@ -151,14 +151,50 @@ def staff_home(principal):
         open_ones = [c for c in found if c.get("status") not in ("closed", "resolved")]
         return len(open_ones), _age_days(open_ones, "created_at")
 
+    def imports():
+        found = current_app.rpc.call("accounts", "list_imports", who)  # the newest first
+        # a failed import needs attention until a later import of the same kind is made
+        retried = set()
+        waiting = []
+        for job in found:
+            if job.get("status") in ("queued", "running") or (job.get("status") == "failed"
+                                                              and job.get("kind") not in retried):
+                waiting.append(job)
+            retried.add(job.get("kind"))
+        return len(waiting), _age_days(waiting, "created_at")
+
+    def held_proofs():
+        # oldest first: the first one's age is the queue's
+        found = _rosters("held_proofs", {"held": True}, who)
+        return found["total"], (found["proofs"][0]["age_days"] if found["proofs"] else None)
+
     queues = [
         _queue("Extension requests", url_for("casework.staff_extensions"), casework_queue("extensions")),
         _queue("Removal protests", url_for("casework.staff_removals"), casework_queue("protests")),
         _queue("Documents to review", url_for("staff.document_queue"), documents),
         _queue("Work days to verify", url_for("staff.work_days"), work_days),
         _queue("Contact Us cases", url_for("contact.staff_cases"), cases),
+        _queue("Imports running or failed", url_for("imports.index"), imports),
+        _queue("Held proofs of employment", url_for("proofs.held_list"), held_proofs),
     ]
-    return render_template("staff/home.html", queues=queues)
+    return render_template("staff/home.html", queues=queues, parked=_parked_events())
+
+
+def _parked_events() -> dict:
+    """Events that failed every retry, per handler queue, with the command that replays them
+    (hubstack.deadletters); a service that does not answer is named instead."""
+    from common.config import SERVICES
+
+    waiting, unavailable = [], []
+    for service in SERVICES:
+        try:
+            found = current_app.rpc.call(service, "parked_events")["parked"]
+        except Exception:  # noqa: BLE001 - one service down leaves the others' counts
+            current_app.logger.warning("staff home: %s did not say its parked events", service, exc_info=True)
+            unavailable.append(service)
+            continue
+        waiting += [{"queue": queue, "count": count} for queue, count in sorted(found.items()) if count]
+    return {"queues": waiting, "total": sum(q["count"] for q in waiting), "unavailable": unavailable}
 
 
 # --- staff: extensions -------------------------------------------------------------------------------
@@ -252,8 +288,20 @@ def staff_reports(principal):
         within = 30
     if within not in REPORT_WINDOWS:
         within = 30
+    from gateway.api.reports import monthly_csv, monthly_report
+
+    local = request.args.get("local", "").strip()[:20]
+    if request.args.get("report") == "monthly" and request.args.get("format") == "csv":
+        return monthly_csv(monthly_report(staff_self(principal), 12, local))
     report = _rosters("expiring_records", within, actor(staff_self(principal)))
     if request.args.get("format") == "csv":
         return expiring_csv(report)
+    monthly, monthly_error = None, None
+    try:  # the activity per month, under the expiring records; its failure leaves them shown
+        monthly = monthly_report(staff_self(principal), 12, local)
+        for row in monthly["rows"]:
+            row["label"] = date.fromisoformat(row["starts_on"]).strftime("%b %Y")
+    except HubError as exc:
+        monthly_error = exc.message
     return render_template("staff/reports.html", report=report, windows=REPORT_WINDOWS, within=within,
-                           today=date.today())
+                           today=date.today(), monthly=monthly, monthly_error=monthly_error, local=local)

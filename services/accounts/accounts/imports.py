@@ -8,8 +8,9 @@ batch's changes, its rejections and the new `done` are committed together, so a 
 restart resumes at the first row not committed, and nothing is applied twice.
 
 `people` rows are applied here (this service owns people); the other kinds go in batches to the
-owning service by RPC, whose batch operation is itself idempotent (a replayed batch after a
-crash between its commit and ours counts as unchanged there)."""
+owning service (common.contracts.imports.OWNER) by RPC, whose batch operation is itself
+idempotent (a replayed batch after a crash between its commit and ours counts as unchanged
+there)."""
 from __future__ import annotations
 
 import csv
@@ -24,23 +25,24 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from accounts import recovery
 from accounts import ssn as ssn_crypto
 from accounts.clock import now
+from accounts.import_invitations import invite_claimed
 from accounts.models import Account, ImportInvitation, ImportJob, ImportRejection, Person
 from accounts.registration import contact_event
 from common import audit
 from common.audit import as_actor
 from common.contracts.imports import (
-    SUPPORTED_KINDS,
+    OWNER,
     HeaderProblem,
     ImportOut,
     PersonRow,
     RejectedRow,
     StartImportIn,
     check_header,
+    row_problem,
 )
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound
 from common.events.accounts import PersonRegistered
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,6 @@ BATCH = 500
 LEASE = timedelta(minutes=5)
 BUDGET_SECONDS = 50.0          # one timer run's work; the next run carries on
 REPORT_REJECTIONS = 200        # in the JSON report; the CSV has all of them
-# rosters owns these kinds: RPC method taking (kind, rows, actor) → BatchOut
-REMOTE = {"classification_records": "rosters", "work_days": "rosters"}
 
 
 # --- the stored file, as text --------------------------------------------------------------------
@@ -94,8 +94,6 @@ def open_csv(storage, key: str):
 
 def start(session: Session, data: StartImportIn, actor) -> ImportJob:
     """Queue a job (the same id again is the same job)."""
-    if data.kind not in SUPPORTED_KINDS:
-        raise ValidationFailed(f"Importing {data.kind} is not supported yet.")
     job = session.get(ImportJob, data.id)
     if job is not None:
         return job
@@ -172,13 +170,6 @@ def _locked(session: Session, job_id, token: str) -> ImportJob | None:
 
 # --- people --------------------------------------------------------------------------------------
 
-def _reason(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ())) or "row"
-        message = "missing" if err.get("type") == "missing" else err.get("msg", "invalid").removeprefix("Value error, ")
-        parts.append(f"{field}: {message}")
-    return "; ".join(parts)[:500]
 
 
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "email", "phone", "address_line1")
@@ -203,7 +194,7 @@ def apply_people(session: Session, job: ImportJob, rows: list[tuple[int, dict]],
         try:
             parsed.append((line, PersonRow.model_validate({k: v for k, v in raw.items() if k})))
         except ValidationError as exc:
-            rejected.append((line, _reason(exc)))
+            rejected.append((line, row_problem(exc)))
     indexes = {row.il_number: ssn_crypto.ssn_index(row.ssn, ctx.config) for _, row in parsed}
     by_il = {p.il_number: p for p in session.scalars(
         sa.select(Person).where(Person.il_number.in_(list(indexes))))}
@@ -259,25 +250,22 @@ def apply_people(session: Session, job: ImportJob, rows: list[tuple[int, dict]],
 
 def _invite(session: Session, job: ImportJob, people: list[Person], ctx: Context, actor) -> None:
     """The claim invitation, once per person ever (whatever the reruns), to those with an e-mail
-    and no account."""
+    and no account. Claimed by the same conditional insert as staff's invitation drives
+    (accounts.import_invitations), so a drive inviting the same people at once never collides."""
     ids = [p.id for p in people if p.email]
     if not ids:
         return
     with_account = set(session.scalars(sa.select(Account.person_id).where(Account.person_id.in_(ids))))
     invited = set(session.scalars(sa.select(ImportInvitation.person_id).where(ImportInvitation.person_id.in_(ids))))
-    with session.no_autoflush:  # one flush for the batch, not one per person's queries
-        for person_id in dict.fromkeys(ids):
-            if person_id in with_account or person_id in invited:
-                continue
-            _, events = recovery.send_invitation(session, person_id, ctx.public_url, actor)
-            for event in events:
-                ctx.publish(event)
-            session.add(ImportInvitation(person_id=person_id, job_id=job.id, sent_at=now()))
-            invited.add(person_id)
+    done = with_account | invited
+    wanted = [person_id for person_id in dict.fromkeys(ids) if person_id not in done]
+    _, events = invite_claimed(session, wanted, job.id, ctx.public_url, actor)
+    for event in events:
+        ctx.publish(event)
 
 
 def apply_remote(job: ImportJob, rows: list[tuple[int, dict]], ctx: Context, actor):
-    service = REMOTE[job.kind]
+    service = OWNER[job.kind]
     payload = [{"line": line, "values": {k: v for k, v in raw.items() if k}} for line, raw in rows]
     out = ctx.remote(service, "import_rows", job.kind, payload, actor.model_dump(mode="json"))
     counts = {k: out.get(k, 0) for k in ("created", "updated", "unchanged")}

@@ -159,3 +159,24 @@ class ImportInvitation(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"), primary_key=True)
     job_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InvitationDrive(Base):
+    """Claim invitations going out in the background to everyone imported who was waiting for one
+    when staff pressed "Send invitations" (accounts.import_invitations): the import timer carries it
+    on, a batch at a time, to the end. `active` is true while queued or running and null afterwards:
+    being unique, it keeps to one drive at a time."""
+    __tablename__ = "invitation_drives"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)  # queued | running | done | failed
+    active: Mapped[bool | None] = mapped_column(sa.Boolean, unique=True)
+    import_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    invited: Mapped[int] = mapped_column(sa.Integer, default=0)
+    total_at_start: Mapped[int] = mapped_column(sa.Integer, default=0)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(sa.Text, default="{}")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    lease_token: Mapped[str | None] = mapped_column(sa.String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 
 from accounts import profile, recovery, registration, sessions, staff, throttle
 from accounts.models import Base
@@ -28,7 +27,9 @@ from common.events.notifications import EmailFailed
 from common.events.rosters import ApplicationStarted, PlacedOnRoster
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
-from common.messaging import event_handler
+from common.logs import CorrelationIds
+from common.messaging import event_handler, rpc
+from common.metrics import Metrics
 from common.publisher import EventPublisher
 from common.secrets import RequiredSecrets
 
@@ -41,6 +42,8 @@ class AccountsService(StandardRpcs):
     Writes take an `actor` (from the gateway) so the audit log names who really acted."""
     name = "accounts"
     db = Database(Base)
+    metrics = Metrics()  # /metrics on HUB_METRICS_PORT; times every entrypoint
+    correlation = CorrelationIds()  # the correlation id in every log line (common.logs)
     publish = EventPublisher()
     config = Config()
     required_secrets = RequiredSecrets("HUB_SSN_KEY")
@@ -245,6 +248,8 @@ class AccountsService(StandardRpcs):
 
     import_storage = __import__("common.storage", fromlist=["ObjectStorage"]).ObjectStorage()
     rosters_rpc = __import__("nameko.rpc", fromlist=["RpcProxy"]).RpcProxy("rosters")
+    training_rpc = __import__("nameko.rpc", fromlist=["RpcProxy"]).RpcProxy("training")
+    documents_rpc = __import__("nameko.rpc", fromlist=["RpcProxy"]).RpcProxy("documents")
 
     @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # accounts payloads are never logged
     def start_import(self, payload: dict, actor: dict) -> dict:
@@ -279,16 +284,48 @@ class AccountsService(StandardRpcs):
 
     @__import__("nameko.timer", fromlist=["timer"]).timer(interval=2, eager=True)
     def run_imports(self) -> None:
-        from accounts import imports
+        """Carries on the import job under way, then the invitation drive under way: each for a
+        bounded time, each resumable by the next tick."""
+        from accounts import import_invitations, imports
 
         ctx = imports.Context(config=self.config, publish=self.publish, public_url=self._public_url(),
-                              remote=lambda service, method, *args: getattr(self.rosters_rpc, method)(*args))
-        imports.run_pending(self.db, self.import_storage, ctx)
+                              remote=self._import_remote)
+        try:
+            imports.run_pending(self.db, self.import_storage, ctx)
+        finally:
+            self.db.rollback()  # an import that broke leaves the drives to go on all the same
+            import_invitations.run_drive(self.db, self._public_url(), self.publish)
+
+    def _import_remote(self, service: str, method: str, *args):
+        """The owning service's batch operation (common.contracts.imports.OWNER)."""
+        proxy = {"rosters": self.rosters_rpc, "training": self.training_rpc, "documents": self.documents_rpc}[service]
+        return getattr(proxy, method)(*args)
+
+    # --- claim invitations to imported people, later and in bulk (accounts.import_invitations) -----
+
+    @rpc(expected_exceptions=EXPECTED, sensitive_arguments=("payload",))  # accounts payloads are never logged
+    def invite_imported(self, payload: dict, actor: dict) -> dict:
+        """Starts a drive sending the invitations in the background (or answers with the one under way)."""
+        from accounts import import_invitations
+        from common.contracts.import_invitations import InviteImportedIn
+
+        require_staff(actor, "send claim invitations")
+        data = validated(InviteImportedIn, payload or {})
+        answer = import_invitations.start_drive(self.db, data, as_actor(actor))
+        self.db.commit()
+        return answer.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def imported_invitation_status(self, actor: dict) -> dict:
+        from accounts import import_invitations
+
+        require_staff(actor, "see the claim invitations")
+        return import_invitations.status(self.db).model_dump(mode="json")
 
 
-def require_staff(actor: dict | None) -> None:
+def require_staff(actor: dict | None, doing: str = "import files") -> None:
     from common.authz import STAFF
     from common.errors import Forbidden
 
     if not set((actor or {}).get("roles") or ()) & set(STAFF):
-        raise Forbidden("Only Contract Services staff can import files.")
+        raise Forbidden(f"Only Contract Services staff can {doing}.")

@@ -35,6 +35,7 @@ from documents.document_types import DocumentTypes
 from documents.models import Document, Owner, OwnerApplication
 
 ALREADY_REVIEWED = "Someone else already reviewed this document."
+NO_SCAN = "No scan of this document was imported."
 EXPIRY_BATCH = 500
 
 
@@ -54,7 +55,8 @@ def document_out(document: Document, types: DocumentTypes, day: date, shape=Docu
                  reason=document.reason, issued_on=document.issued_on, expires_on=document.expires_on,
                  file_name=document.file_name, size=document.size, content_type=document.content_type,
                  uploaded_at=document.uploaded_at, reviewed_at=document.reviewed_at,
-                 classification_code=document.classification_code, source=document.source, **extra)
+                 classification_code=document.classification_code, source=document.source,
+                 has_scan=document.has_scan, **extra)
 
 
 def _may_see(viewer: Principal, document: Document) -> bool:
@@ -125,8 +127,11 @@ def get_document(session: Session, types: DocumentTypes, document_id: uuid.UUID,
 
 def document_for_download(session: Session, document_id: uuid.UUID, viewer: Principal) -> DownloadOut:
     """Where the bytes are, for the owner or staff; a staff read of someone's file is audited
-    (the caller commits). The caller adds the presigned URL on S3."""
+    (the caller commits). The caller adds the presigned URL on S3. A paper imported from the
+    legacy system has no bytes: "not found", with the reason."""
     document = visible_document(session, document_id, viewer)
+    if not document.has_scan:
+        raise NotFound(NO_SCAN)
     if viewer.person_id != document.person_id or viewer.on_behalf_of is not None:
         audit.record(session, viewer.actor(), "document.downloaded", "document", document.id,
                      person_id=document.person_id)
@@ -148,7 +153,10 @@ def review_queue(session: Session, types: DocumentTypes, filters: ReviewQueueFil
                  day: date) -> ReviewQueueOut:
     """Staff's queue, oldest first, with the person's name and IL number (from the projection)."""
     query = (sa.select(Document, Owner).outerjoin(Owner, Owner.person_id == Document.person_id)
-             .order_by(Document.uploaded_at, Document.id).limit(filters.limit))
+             .order_by(Document.uploaded_at, Document.id).limit(filters.limit)
+             # decided in the legacy system, imported without a scan: nothing to review here
+             .where(sa.not_(sa.and_(Document.source == "import", Document.reviewed_by.is_(None),
+                                    Document.status != "pending_review"))))
     if filters.status != "all":
         query = query.where(_status_filter(filters.status, day))
     if filters.type:

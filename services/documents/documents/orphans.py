@@ -17,7 +17,7 @@ INCOMING, DOCUMENTS = "incoming/", "documents/"
 BATCH = 500
 
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
+def batches(items: Iterable, size: int) -> Iterator[list]:
     batch = []
     for item in items:
         batch.append(item)
@@ -45,7 +45,7 @@ def orphan_keys(session: Session, storage, at: datetime, owned: dict[str, KnownK
     found = [o.key for o in storage.list_objects(INCOMING) if o.last_modified < cutoff]
     for prefix, known_keys in (owned or {DOCUMENTS: document_object_keys}).items():
         old = (o.key for o in storage.list_objects(prefix) if o.last_modified < cutoff)
-        for keys in _batches(old, BATCH):
+        for keys in batches(old, BATCH):
             known = known_keys(session, keys)
             found += [key for key in keys if key not in known]
     return found

@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +19,9 @@ from common.events.accounts import PersonRegistered
 from common.events.rosters import ApplicationStarted
 from common.health import StandardRpcs, health_report
 from common.idempotency import first_delivery
-from common.messaging import event_handler
+from common.logs import CorrelationIds
+from common.messaging import event_handler, rpc
+from common.metrics import Metrics
 from common.projections import upsert_person
 from common.publisher import EventPublisher
 from common.storage import ObjectStorage
@@ -56,6 +57,8 @@ class DocumentsService(StandardRpcs):
     """
     name = "documents"
     db = Database(Base)
+    metrics = Metrics()  # /metrics on HUB_METRICS_PORT; times every entrypoint
+    correlation = CorrelationIds()  # the correlation id in every log line (common.logs)
     publish = EventPublisher()
     storage = ObjectStorage()
     document_types = DocumentTypesProvider()
@@ -339,3 +342,18 @@ class DocumentsService(StandardRpcs):
                                                  as_principal(viewer).actor())
         self.db.commit()
         return download.model_dump(mode="json")
+
+    # --- legacy import -------------------------------------------------------------------------
+    # (issue 11; documents.import_rows) batches of papers on file in the legacy system, metadata
+    # only, from the accounts service's import runner, people referred to by IL number.
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("rows",))
+    def import_rows(self, kind: str, rows: list, actor: dict) -> dict:
+        from documents import import_rows as importing
+
+        _require_staff(actor)
+        out, events = importing.import_rows(self.db, self.document_types, kind, rows, as_actor(actor), today(),
+                                            now())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")

@@ -12,6 +12,7 @@ from common.clock import now
 from common.db import Database
 from common.dependencies import sibling
 from common.events.notifications import EmailFailed
+from common.metrics import EMAILS
 from common.publisher import outbox_row
 from notifications.mail import PermanentFailure, TemporaryFailure, build_email, transport_from_config
 from notifications.models import OutgoingEmail, Recipient
@@ -73,6 +74,7 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
     if recipient is None or not recipient.email:
         if now() - row.created_at > ADDRESS_WAIT:
             row.status, row.last_error = "failed", "no e-mail address on file"
+            EMAILS.labels("failed").inc()
         else:
             row.next_attempt_at = now() + timedelta(seconds=30)
         return
@@ -84,6 +86,7 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
         session.add(outbox_row(session.info["base"], EmailFailed(
             person_id=row.person_id, email_id=row.id, smtp_code=exc.code, reason=exc.reason)))
         log.warning("e-mail %s refused for good: %s", row.id, exc)
+        EMAILS.labels("failed").inc()
         return
     except TemporaryFailure as exc:
         row.last_error = str(exc)
@@ -92,8 +95,10 @@ def _deliver(session, row: OutgoingEmail, recipient: Recipient | None, transport
         else:
             row.next_attempt_at = now() + backoff(row.attempts)
         log.warning("e-mail %s not sent yet (attempt %d): %s", row.id, row.attempts, exc)
+        EMAILS.labels("failed" if row.status == "failed" else "deferred").inc()
         return
     row.status, row.sent_to, row.sent_at = "sent", recipient.email, now()
+    EMAILS.labels("sent").inc()
     if row.kind == "transactional":
         row.body = "[sent; its single-use link is not kept]"
         row.html = None
@@ -108,6 +113,7 @@ def _deliver_to_address(row: OutgoingEmail, transport, mail_from) -> None:
     except PermanentFailure as exc:
         row.status, row.last_error = "failed", str(exc)
         log.warning("e-mail %s refused for good: %s", row.id, exc)
+        EMAILS.labels("failed").inc()
         return
     except TemporaryFailure as exc:
         row.last_error = str(exc)
@@ -116,8 +122,10 @@ def _deliver_to_address(row: OutgoingEmail, transport, mail_from) -> None:
         else:
             row.next_attempt_at = now() + backoff(row.attempts)
         log.warning("e-mail %s not sent yet (attempt %d): %s", row.id, row.attempts, exc)
+        EMAILS.labels("failed" if row.status == "failed" else "deferred").inc()
         return
     row.status, row.sent_to, row.sent_at = "sent", row.to_address, now()
+    EMAILS.labels("sent").inc()
 
 
 class MailSender(PollingLoop):

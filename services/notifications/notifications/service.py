@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from common import audit, daily
@@ -34,7 +33,9 @@ from common.events.rosters import (
 from common.events.training import CompletionExpired, CourseCompleted, Enrolled, PromotedFromWaitlist
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
-from common.messaging import event_handler
+from common.logs import CorrelationIds
+from common.messaging import event_handler, rpc
+from common.metrics import Metrics
 from common.publisher import EventPublisher
 from notifications import bulletins, domain, preferences
 from notifications.bulletins import ResourcesProvider
@@ -53,6 +54,8 @@ class NotificationsService(StandardRpcs):
     the domain decide, publish what it returns, commit (the events go out with the change)."""
     name = "notifications"
     db = Database(Base)
+    metrics = Metrics()  # /metrics on HUB_METRICS_PORT; times every entrypoint
+    correlation = CorrelationIds()  # the correlation id in every log line (common.logs)
     publish = EventPublisher()
     config = Config()
     mail = MailSender()
@@ -176,6 +179,8 @@ class NotificationsService(StandardRpcs):
     @event_handler("rosters", "placed_on_roster")
     def handle_placed_on_roster(self, payload: dict) -> None:
         event = PlacedOnRoster.model_validate(payload)
+        if event.imported:  # history from the legacy import is not news (issue 11)
+            return
         if not first_delivery(self.db, event, "notifications.handle_placed_on_roster"):
             return
         _message, events = domain.placed_on_roster(self.db, event, self._public_url())
@@ -258,6 +263,8 @@ class NotificationsService(StandardRpcs):
     @event_handler("documents", "document_reviewed")
     def handle_document_reviewed(self, payload: dict) -> None:
         event = DocumentReviewed.model_validate(payload)
+        if event.imported:  # history from the legacy import is not news (issue 11)
+            return
         if not first_delivery(self.db, event, "notifications.handle_document_reviewed"):
             return
         _message, events = domain.document_reviewed(self.db, event, self._public_url())
@@ -322,6 +329,8 @@ class NotificationsService(StandardRpcs):
     @event_handler("training", "course_completed")
     def handle_course_completed(self, payload: dict) -> None:
         event = CourseCompleted.model_validate(payload)
+        if event.imported:  # history from the legacy import is not news (issue 11)
+            return
         if not first_delivery(self.db, event, "notifications.handle_course_completed"):
             return
         _message, events = domain.training_completed(self.db, event, self._public_url())

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from common import config as hub_config
+
 DATA = Path(__file__).with_name("casework.yml")
 
 
@@ -23,7 +25,8 @@ def removal_reasons() -> dict[str, str]:
 
 
 def protest_days(config=None) -> int:
-    value = (config or {}).get("HUB_PROTEST_DAYS") if hasattr(config or {}, "get") else None
+    # the nameko config (config.yml maps the variable) or, outside a service, the environment
+    value = hub_config.setting("HUB_PROTEST_DAYS", None, config if hasattr(config, "get") else None)
     return int(value) if value not in (None, "") else int(data()["protest_days"])
 
 

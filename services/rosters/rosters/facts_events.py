@@ -51,15 +51,21 @@ def attach_held_days(session: Session, person_id: uuid.UUID, ssn_index: str, las
     for day in held:
         if " ".join((day.held_last_name or "").split()).casefold() != wanted:
             continue
-        key = dedupe_key(str(person_id), day.work_date, day.employer, day.classification_code)
-        if session.scalar(sa.select(WorkDay.id).where(WorkDay.dedupe_key == key)) is not None:
-            session.delete(day)  # the same day already reached them another way
-            continue
-        day.person_id, day.dedupe_key = person_id, key
-        day.held_ssn_index = day.held_last_name = None
-        attached += 1
+        attached += attach_day(session, day, person_id)
     session.flush()
     return attached
+
+
+def attach_day(session: Session, day: WorkDay, person_id: uuid.UUID) -> bool:
+    """One held day becomes the person's; False when the same day already reached them another
+    way (the held copy is then dropped)."""
+    key = dedupe_key(str(person_id), day.work_date, day.employer, day.classification_code)
+    if session.scalar(sa.select(WorkDay.id).where(WorkDay.dedupe_key == key)) is not None:
+        session.delete(day)
+        return False
+    day.person_id, day.dedupe_key = person_id, key
+    day.held_ssn_index = day.held_last_name = None
+    return True
 
 
 def document_reviewed(session: Session, event: DocumentReviewed) -> uuid.UUID:

@@ -26,51 +26,121 @@ def chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
         yield batch
 
 
-def facts_for_people(session: Session, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, engine.Facts]:
-    work = defaultdict(list)
+def _of_people(column, batch: list, span: tuple | None):
+    """`column` names one of these people: a range when the batch is every person in it (the
+    full sweep: an index range scan instead of a long IN list), else the list itself."""
+    if span is not None:
+        return column.between(*span)
+    return column.in_(batch)
+
+
+def _pairs(pairs: list[tuple[uuid.UUID, str]], postgresql: bool):
+    """(work_days.person_id, classification_code) is one of these pairs."""
+    if postgresql:  # two array parameters, not two per pair
+        return sa.text("(work_days.person_id, work_days.classification_code) IN "
+                       "(SELECT * FROM unnest(CAST(:pair_people AS uuid[]), CAST(:pair_codes AS varchar[])))"
+                       ).bindparams(pair_people=[str(p) for p, _ in pairs], pair_codes=[c for _, c in pairs])
+    return sa.tuple_(WorkDay.person_id, WorkDay.classification_code).in_(pairs)
+
+
+def _first_counted():
+    # a day counts from its verification, if later than the day worked (engine.WorkDay.counts_from)
+    return sa.func.min(sa.case((WorkDay.verified_on > WorkDay.work_date, WorkDay.verified_on),
+                               else_=WorkDay.work_date))
+
+
+def facts_for_people(session: Session, person_ids: Iterable[uuid.UUID],
+                     needs: dict[uuid.UUID, dict[str, str]] | None = None,
+                     span: tuple[uuid.UUID, uuid.UUID] | None = None) -> dict[uuid.UUID, engine.Facts]:
+    """Each person's facts, a few set-based queries per CHUNK of people. `needs`: what of each
+    person's work days to load, by classification ("days" or "first",
+    rosters.engine.evaluate.work_needs); None: all of them. `span`: the lowest and highest id
+    when `person_ids` is every person with an open record between them (rows of anyone else in
+    the range are dropped)."""
+    ids = list(dict.fromkeys(person_ids))
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # ids read as text and looked up: a row's uuid is not parsed (there are millions of rows)
+    wanted = {str(pid): pid for pid in ids} if postgresql else {pid: pid for pid in ids}
+
+    def person(column):
+        return sa.cast(column, sa.Text) if postgresql else column
+
+    histories = {pid: engine.WorkHistory(None if needs is None else frozenset(needs.get(pid, {})))
+                 for pid in ids}
     completions = defaultdict(list)
     documents = defaultdict(list)
     answers = defaultdict(list)
     suspensions = defaultdict(list)
     extensions = defaultdict(list)
-    ids = list(dict.fromkeys(person_ids))
-    for batch in chunks(ids):
-        # only verified days count; pending and rejected ones change nothing until reviewed
-        for pid, on, code, union, verified_on in session.execute(
-                sa.select(WorkDay.person_id, WorkDay.work_date, WorkDay.classification_code,
-                          WorkDay.union_contract, WorkDay.verified_on)
-                .where(WorkDay.person_id.in_(batch), WorkDay.verified.is_(True))):
-            work[pid].append(engine.WorkDay(on=on, classification=code, verified=True, union=bool(union),
-                                            verified_on=verified_on))
-        for pid, course, on, expires in session.execute(
-                sa.select(Completion.person_id, Completion.course_code, Completion.completed_on,
-                          Completion.expires_on).where(Completion.person_id.in_(batch))):
-            completions[pid].append(engine.Completion(course=course, on=on, expires_on=expires))
-        for pid, kind, approved, expires in session.execute(
-                sa.select(DocumentFact.person_id, DocumentFact.document_type, DocumentFact.approved_on,
+    batches = [ids] if span is not None else chunks(ids)
+    for batch in batches:
+        def of(column, batch=batch):
+            return _of_people(column, batch, span)
+
+        verified = (WorkDay.verified.is_(True),)
+        days_of = sa.select(person(WorkDay.person_id), WorkDay.classification_code, WorkDay.work_date,
+                            WorkDay.verified_on, WorkDay.union_contract)
+        if needs is None:
+            # only verified days count; pending and rejected ones change nothing until reviewed
+            day_rows = session.execute(days_of.where(of(WorkDay.person_id), *verified))
+            first_rows = ()
+        else:
+            in_batch = [pid for pid in batch if pid in needs] if span is None else list(needs)
+            days = [(pid, code) for pid in in_batch for code, need in needs[pid].items() if need == "days"]
+            firsts = [(pid, code) for pid in in_batch for code, need in needs[pid].items() if need == "first"]
+            day_rows = [row for part in chunks(days) for row in session.execute(
+                days_of.where(_pairs(part, postgresql), *verified))]
+            first_rows = [row for part in chunks(firsts) for row in session.execute(
+                sa.select(person(WorkDay.person_id), WorkDay.classification_code, _first_counted())
+                .where(_pairs(part, postgresql), *verified)
+                .group_by(WorkDay.person_id, WorkDay.classification_code))]
+        for key, code, on, verified_on, union in day_rows:
+            pid = wanted.get(key)
+            if pid is not None:
+                histories[pid].add(code, on, max(on, verified_on) if verified_on else on, bool(union))
+        for key, code, first in first_rows:
+            histories[wanted[key]].first_only(code, first)
+        for key, course, on, expires in session.execute(
+                sa.select(person(Completion.person_id), Completion.course_code, Completion.completed_on,
+                          Completion.expires_on).where(of(Completion.person_id))):
+            pid = wanted.get(key)
+            if pid is not None:
+                completions[pid].append(engine.Completion(course, on, expires))
+        for key, kind, approved, expires in session.execute(
+                sa.select(person(DocumentFact.person_id), DocumentFact.document_type, DocumentFact.approved_on,
                           DocumentFact.expires_on)
-                .where(DocumentFact.person_id.in_(batch), DocumentFact.approved_on.is_not(None),
+                .where(of(DocumentFact.person_id), DocumentFact.approved_on.is_not(None),
                        # an expired document stays a fact about the past: it was valid until then
                        DocumentFact.status.in_(("approved", "expired")))):
-            documents[pid].append(engine.ApprovedDocument(type=kind, approved_on=approved, expires_on=expires))
-        for pid, question, answer, on in session.execute(
-                sa.select(Answer.person_id, Answer.question, Answer.answer, Answer.answered_on)
-                .where(Answer.person_id.in_(batch))):
-            answers[pid].append(engine.Answer(question=question, answer=bool(answer), on=on))
-        for row in session.scalars(sa.select(Suspension).where(Suspension.person_id.in_(batch))):
-            if row.ends_on is None or row.ends_on >= row.starts_on:  # lifted the day it began: nothing
-                suspensions[row.person_id].append(engine.Suspension(
-                    classification=row.classification_code, start=row.starts_on, end=row.ends_on,
-                    reason=row.reason, kind=row.kind))
-        for pid, code, requirement, until, decided_on in session.execute(
-                sa.select(Extension.person_id, Extension.classification_code, Extension.requirement,
+            pid = wanted.get(key)
+            if pid is not None:
+                documents[pid].append(engine.ApprovedDocument(kind, approved, expires))
+        for key, question, answer, on in session.execute(
+                sa.select(person(Answer.person_id), Answer.question, Answer.answer, Answer.answered_on)
+                .where(of(Answer.person_id))):
+            pid = wanted.get(key)
+            if pid is not None:
+                answers[pid].append(engine.Answer(question, bool(answer), on))
+        for row in session.execute(
+                sa.select(person(Suspension.person_id), Suspension.classification_code, Suspension.starts_on,
+                          Suspension.ends_on, Suspension.reason, Suspension.kind)
+                .where(of(Suspension.person_id))):
+            key, code, starts_on, ends_on, reason, kind = row
+            pid = wanted.get(key)
+            if pid is not None and (ends_on is None or ends_on >= starts_on):  # lifted the day it began: nothing
+                suspensions[pid].append(engine.Suspension(classification=code, start=starts_on, end=ends_on,
+                                                          reason=reason, kind=kind))
+        for key, code, requirement, until, decided_on in session.execute(
+                sa.select(person(Extension.person_id), Extension.classification_code, Extension.requirement,
                           Extension.until, Extension.decided_on)
-                .where(Extension.person_id.in_(batch), Extension.status == "approved")):
-            extensions[pid].append(engine.Extension(classification=code, requirement=requirement, until=until,
-                                                    granted_on=decided_on))
-    return {pid: engine.Facts(work_days=tuple(work[pid]), completions=tuple(completions[pid]),
-                              documents=tuple(documents[pid]), answers=tuple(answers[pid]),
-                              suspensions=tuple(suspensions[pid]), extensions=tuple(extensions[pid]))
+                .where(of(Extension.person_id), Extension.status == "approved")):
+            pid = wanted.get(key)
+            if pid is not None:
+                extensions[pid].append(engine.Extension(classification=code, requirement=requirement,
+                                                        until=until, granted_on=decided_on))
+    return {pid: engine.Facts(completions=tuple(completions[pid]), documents=tuple(documents[pid]),
+                              answers=tuple(answers[pid]), suspensions=tuple(suspensions[pid]),
+                              extensions=tuple(extensions[pid]), history=histories[pid])
             for pid in ids}
 
 
@@ -79,10 +149,13 @@ def facts_for(session: Session, person_id: uuid.UUID) -> engine.Facts:
 
 
 def records_of_people(session: Session, person_ids: Iterable[uuid.UUID], open_only: bool = True,
-                      for_update: bool = False) -> dict[uuid.UUID, list[ClassificationRecord]]:
+                      for_update: bool = False, span: tuple[uuid.UUID, uuid.UUID] | None = None,
+                      ) -> dict[uuid.UUID, list[ClassificationRecord]]:
     found = defaultdict(list)
-    for batch in chunks(list(dict.fromkeys(person_ids))):
-        query = (sa.select(ClassificationRecord).where(ClassificationRecord.person_id.in_(batch))
+    ids = list(dict.fromkeys(person_ids))
+    wanted = set(ids)
+    for batch in ([ids] if span is not None else chunks(ids)):
+        query = (sa.select(ClassificationRecord).where(_of_people(ClassificationRecord.person_id, batch, span))
                  .order_by(ClassificationRecord.applied_on, ClassificationRecord.classification_code))
         if open_only:
             query = query.where(ClassificationRecord.closed_on.is_(None))
@@ -91,7 +164,8 @@ def records_of_people(session: Session, person_ids: Iterable[uuid.UUID], open_on
             # turns, so neither publishes a transition the other already published
             query = query.with_for_update().execution_options(populate_existing=True)
         for record in session.scalars(query):
-            found[record.person_id].append(record)
+            if record.person_id in wanted:
+                found[record.person_id].append(record)
     return found
 
 

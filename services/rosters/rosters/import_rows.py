@@ -11,11 +11,10 @@ from collections import Counter
 from datetime import date
 
 import sqlalchemy as sa
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from common import audit
-from common.contracts.imports import BatchOut, ClassificationRecordRow, RejectedRow, WorkDayRow
+from common.contracts.imports import BatchOut, ClassificationRecordRow, RejectedRow, WorkDayRow, parse_batch
 from common.contracts.rosters import STATUS_LABELS
 from common.errors import ValidationFailed
 from common.events import Event
@@ -23,7 +22,7 @@ from common.events.rosters import ApplicationStarted, PlacedOnRoster
 from rosters.clock import now
 from rosters.facts_store import chunks
 from rosters.models import ClassificationRecord, Person
-from rosters.payroll import insert_new_days, reason_of
+from rosters.payroll import insert_new_days
 from rosters.records import Reevaluation
 from rosters.work import dedupe_key, existing_keys, recorded_events
 
@@ -40,14 +39,7 @@ def _people(session: Session, il_numbers) -> dict[str, uuid.UUID]:
 
 
 def _parse(model, rows: list) -> tuple[list, list[RejectedRow]]:
-    parsed, rejected = [], []
-    for row in rows:
-        line, values = int(row["line"]), row.get("values") or {}
-        try:
-            parsed.append((line, model.model_validate(values)))
-        except ValidationError as exc:
-            rejected.append(RejectedRow(line=line, reason=reason_of(exc)[:500]))
-    return parsed, rejected
+    return parse_batch(model, rows)
 
 
 def _classification(catalog, code: str, today: date):
@@ -97,7 +89,7 @@ def classification_records(session: Session, catalog, rows: list, actor, today: 
             if row.placed_on:
                 events.append(PlacedOnRoster(person_id=person_id, classification_code=rules.code,
                                              placed_on=row.placed_on, local=rules.local,
-                                             classification_name=rules.name))
+                                             classification_name=rules.name, imported=True))
         elif all(getattr(record, k) == v for k, v in dates.items()):
             out.unchanged += 1
         else:

@@ -41,7 +41,8 @@ class CatalogVersion(Base):
 
 class ClassificationRecord(Base):
     """A person's application for, and then membership of, one classification. The status
-    columns cache the engine's answer as of `status_as_of`; reads recompute as of today."""
+    columns cache the engine's answer, which holds from `status_as_of` until the day before
+    `next_review_on`; reads recompute as of today."""
     __tablename__ = "classification_records"
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.person_id"), index=True)
@@ -57,6 +58,11 @@ class ClassificationRecord(Base):
     anticipated_advancement_on: Mapped[date | None] = mapped_column(sa.Date)
     lapses_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the first day on which time alone (no new fact) may change the cached answer: the daily
+    # sweep re-evaluates only records due by then (rosters.sweep); null: not known, evaluate.
+    # Valid under `review_basis` (the catalog and reminder schedule it was worked out with).
+    next_review_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    review_basis: Mapped[str | None] = mapped_column(sa.String(40))
     __table_args__ = (sa.UniqueConstraint("person_id", "classification_code"),)
 
 
@@ -220,3 +226,7 @@ class EmploymentProof(Base):
     first_day: Mapped[date] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # staff looked at a held proof and set it aside (kept, no longer waiting): migration 5e1f0c7a9d42
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dismissed_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    dismissed_reason: Mapped[str | None] = mapped_column(sa.String(500))

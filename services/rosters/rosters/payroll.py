@@ -2,18 +2,25 @@
 own; days for an SSN nobody has yet are held until that person appears.
 
 Built for thousands of records a second: a handful of bulk queries per batch, one insert, and
-one evaluation per person affected, never a query or an evaluation per record.
+one evaluation per person affected, never a query or an evaluation per record. On PostgreSQL the
+whole batch goes to the database as one JSON parameter and in by one INSERT … SELECT of the days
+not on file (issue 12: about twice as fast as multi-row INSERTs); a batch that meets days another
+batch stored meanwhile takes the ON CONFLICT DO NOTHING way instead. Days are inserted in
+dedupe-key order, so two batches naming the same days take the key locks in the same order and
+cannot deadlock on them.
 """
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from common import audit
@@ -25,9 +32,12 @@ from rosters.clock import now
 from rosters.facts_store import chunks
 from rosters.models import Person, WorkDay
 from rosters.records import Reevaluation
-from rosters.work import dedupe_key, existing_keys, known_codes, recorded_events
+from rosters.work import dedupe_key, known_codes, recorded_events
+
+log = logging.getLogger(__name__)
 
 NAME_MISMATCH = "name does not match our record for that SSN"
+UNIQUE_VIOLATION = "23505"
 
 
 def reason_of(exc: ValidationError) -> str:
@@ -40,6 +50,7 @@ def reason_of(exc: ValidationError) -> str:
 
 def _validate(records: list, codes: set[str], today: date, index_of) -> tuple[list, list[RejectedRecord]]:
     valid, rejected = [], []
+    indexes: dict[str, str] = {}  # a batch names each person many times: one HMAC per SSN
     for i, raw in enumerate(records):
         if not isinstance(raw, dict):
             rejected.append(RejectedRecord(index=i, reason="a record must be a JSON object"))
@@ -61,7 +72,10 @@ def _validate(records: list, codes: set[str], today: date, index_of) -> tuple[li
         except ValueError as exc:
             rejected.append(RejectedRecord(index=i, reason=f"ssn: {exc}"))
             continue
-        valid.append((i, record, index_of(digits)))
+        index = indexes.get(digits)
+        if index is None:
+            index = indexes[digits] = index_of(digits)
+        valid.append((i, record, index))
     return valid, rejected
 
 
@@ -80,17 +94,65 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def insert_new_days(session: Session, rows: list[dict]) -> set[str]:
-    """Insert, skipping any day another batch stored meanwhile; returns the keys inserted."""
+    """Insert, skipping any day already on file or stored by another batch meanwhile; returns
+    the keys inserted."""
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_as_json(session, rows)
     table = WorkDay.__table__
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    statement = insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.dedupe_key)
+    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]) \
+        .returning(table.c.dedupe_key)
     inserted: set[str] = set()
     for batch in chunks(rows, 1000):
         inserted.update(session.execute(statement, batch).scalars())
     return inserted
+
+
+def _json_value(value):
+    if isinstance(value, datetime) and value.tzinfo is None:  # as common.db.UTCDateTime refuses them
+        raise ValueError("naive datetime given; use datetime.now(timezone.utc)")
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _with_defaults(rows: list[dict]) -> tuple[list[sa.Column], list[dict]]:
+    """The columns to send: those the rows give, plus those with a Python-side default (which an
+    ORM or Core insert would have filled in)."""
+    given = set(rows[0])
+    defaults = {column.name: column.default for column in WorkDay.__table__.columns
+                if column.name not in given and column.default is not None}
+    if defaults:
+        rows = [{**row, **{name: default.arg if default.is_scalar else default.arg(None)
+                           for name, default in defaults.items()}} for row in rows]
+    return [column for column in WorkDay.__table__.columns if column.name in given or column.name in defaults], rows
+
+
+def _insert_as_json(session: Session, rows: list[dict]) -> set[str]:
+    """All the rows as one JSON parameter, unpacked by json_to_recordset into one INSERT … SELECT
+    (COPY would be as fast but psycopg2 refuses it once psycogreen makes it cooperative)."""
+    columns, rows = _with_defaults(rows)
+    dialect = session.get_bind().dialect
+    names = ", ".join(column.name for column in columns)
+    shape = ", ".join(f"{column.name} {column.type.compile(dialect=dialect)}" for column in columns)
+    document = json.dumps([{column.name: row[column.name] for column in columns} for row in rows],
+                          default=_json_value, ensure_ascii=False)
+    incoming = f"SELECT {names} FROM json_to_recordset(CAST(:rows AS json)) AS incoming({shape})"
+    try:
+        with session.begin_nested():
+            # Most days are new: leaving out those on file and inserting the rest plainly is a third
+            # faster than ON CONFLICT, which makes every row's insertion speculative.
+            return set(session.scalars(sa.text(
+                f"INSERT INTO work_days ({names}) {incoming} WHERE NOT EXISTS (SELECT 1 FROM work_days AS stored "
+                f"WHERE stored.dedupe_key = incoming.dedupe_key) ORDER BY dedupe_key RETURNING dedupe_key"),
+                {"rows": document}))
+    except sa.exc.IntegrityError as exc:
+        if getattr(exc.orig, "pgcode", None) != UNIQUE_VIOLATION:
+            raise
+    # another batch stored some of these days after this statement began: skip them one by one
+    log.info("a payroll batch met days another batch stored meanwhile; skipping those")
+    return set(session.scalars(sa.text(
+        f"INSERT INTO work_days ({names}) {incoming} ORDER BY dedupe_key "
+        f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"), {"rows": document}))
 
 
 @dataclass(frozen=True)
@@ -102,10 +164,10 @@ class PayrollBatch:
     ssn_key: dict | None = field(default=None, repr=False)   # the config holding HUB_SSN_KEY
 
 
-def _confirm_pending(session: Session, keys: set[str], client_id, today: date) -> Counter:
+def _confirm_pending(session: Session, keys: list[str], client_id, today: date) -> Counter:
     """A day the person submitted themselves and payroll now reports is verified by it."""
     confirmed: Counter = Counter()
-    for batch in chunks(list(keys)):
+    for batch in chunks(keys):
         for person_id, code in session.execute(
                 sa.update(WorkDay).where(WorkDay.dedupe_key.in_(batch), WorkDay.verified.is_(False),
                                          WorkDay.rejected_reason.is_(None), WorkDay.person_id.is_not(None))
@@ -153,9 +215,10 @@ def ingest(session: Session, catalog, batch: PayrollBatch, today: date) -> tuple
             "proof_document_id": None, "payroll_client_id": client_id, "dedupe_key": key,
             "created_at": created,
         }
-    on_file = existing_keys(session, rows)
-    confirmed = _confirm_pending(session, on_file, client_id, today)
-    inserted = insert_new_days(session, [row for key, row in rows.items() if key not in on_file])
+    # insert first: a key not inserted is on file (or was stored by a batch committed meanwhile),
+    # so no query beforehand to find them
+    inserted = insert_new_days(session, list(rows.values()))
+    confirmed = _confirm_pending(session, sorted(rows.keys() - inserted), client_id, today)
     duplicates += len(rows) - len(inserted)
 
     recorded: Counter = Counter(confirmed)

@@ -7,9 +7,14 @@ A proof for an SSN nobody has yet is held by the SSN's keyed blind index, exactl
 record (rosters.payroll): the proof and its day wait, and become the person's when they appear
 (accounts.person_registered bringing that index, with the same last name). The SSN itself is
 never stored here, never logged and never echoed.
+
+A proof whose last name differs from the registering person's stays held for staff, who list
+the held proofs and attach one to that person (as registration would have) or dismiss it with a
+reason (kept, never attached); one decision per proof, a second is a Conflict.
 """
 from __future__ import annotations
 
+import math
 import uuid
 from collections import Counter
 from datetime import date
@@ -19,14 +24,23 @@ from sqlalchemy.orm import Session
 
 from common import audit
 from common.audit import as_actor
+from common.clock import local_day
 from common.contracts.rosters import (
+    PAGE_SIZE,
     STATUS_LABELS,
+    AttachProofIn,
+    DismissProofIn,
     EmployedPeopleOut,
     EmployedPerson,
     EmploymentProofIn,
     EmploymentProofOut,
+    HeldProof,
+    HeldProofDecisionOut,
+    HeldProofsFilters,
+    HeldProofsOut,
+    SsnHolder,
 )
-from common.errors import ValidationFailed
+from common.errors import Conflict, NotFound, ValidationFailed
 from common.events import Event
 from common.events.rosters import ApplicationStarted
 from common.identity import ssn_index
@@ -48,9 +62,17 @@ def dedupe_key(owner: str, work_date: date, employer: str, code: str) -> str:
 
     return key(owner, work_date, employer, code)
 
+
+def attach_day(session: Session, day, person_id: uuid.UUID) -> bool:
+    from rosters.facts_events import attach_day as attach
+
+    return attach(session, day, person_id)
+
+
 SOURCE = "employer_proof"
 NAME_MISMATCH = "The last name does not match our record for that SSN."
 HELD_LABEL = "Waiting for the person to create their account"
+DISMISSED_LABEL = "Not accepted by Contract Services"
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -171,17 +193,26 @@ def attach_held(session: Session, catalog, person_id: uuid.UUID, index: str | No
         return []
     events: list[Event] = []
     for proof in session.scalars(sa.select(EmploymentProof).where(
-            EmploymentProof.person_id.is_(None), EmploymentProof.held_ssn_index == index)).all():
+            EmploymentProof.person_id.is_(None), EmploymentProof.held_ssn_index == index,
+            EmploymentProof.dismissed_at.is_(None))).all():
         if not _same_name(proof.last_name, last_name):
             continue
         proof.person_id, proof.held_ssn_index, proof.attached_at = person_id, None, now()
-        rules = classification_or_none(catalog, proof.classification_code, today)
-        if rules is None:
-            continue
-        events += _ensure_record(session, rules, person_id, as_actor(None), today, proof.id)
-        audit.record(session, as_actor(None), "employment_proof.attached", "employment_proof", proof.id,
-                     person_id=person_id, organisation=proof.organisation)
+        events += _take(session, catalog, proof, person_id, as_actor(None), today)
     session.flush()
+    return events
+
+
+def _take(session: Session, catalog, proof: EmploymentProof, person_id: uuid.UUID, actor, today: date,
+          **details) -> list[Event]:
+    """A proof just became the person's: their record in its classification starts unless they
+    have one, audited. The registration's attach and staff's both come through here."""
+    rules = classification_or_none(catalog, proof.classification_code, today)
+    if rules is None:
+        return []
+    events = _ensure_record(session, rules, person_id, actor, today, proof.id)
+    audit.record(session, actor, "employment_proof.attached", "employment_proof", proof.id,
+                 person_id=person_id, organisation=proof.organisation, **details)
     return events
 
 
@@ -202,11 +233,132 @@ def employed_people(session: Session, catalog, actor, organisation: str | None, 
     people = []
     for proof, il_number, status in session.execute(query).tuples():
         rules = classification_or_none(catalog, proof.classification_code, today)
-        code = status if proof.person_id and status else "held"
-        label = STATUS_LABELS.get(code, "") if code != "held" else HELD_LABEL
+        code = status if proof.person_id and status else "dismissed" if proof.dismissed_at else "held"
+        label = {"held": HELD_LABEL, "dismissed": DISMISSED_LABEL}.get(code) or STATUS_LABELS.get(code, "")
         people.append(EmployedPerson(
             proof_id=proof.id, first_name=proof.first_name, last_name=proof.last_name, il_number=il_number,
             classification_code=proof.classification_code,
             classification_name=rules.name if rules else proof.classification_code,
             first_day=proof.first_day, status=code, status_label=label))
     return EmployedPeopleOut(people=people)
+
+
+# --- staff: proofs still held (a last name that differed, or nobody with the SSN yet) ---------------
+
+HELD_DAY_DISMISSED = "The proof of employment for this day was not accepted by Contract Services."
+
+
+def _waiting():
+    return sa.and_(EmploymentProof.person_id.is_(None), EmploymentProof.held_ssn_index.is_not(None))
+
+
+def held_proofs(session: Session, catalog, filters: HeldProofsFilters, today: date) -> HeldProofsOut:
+    """Held proofs, oldest first, 25 a page (filters.held false: the dismissed ones), each with the
+    person who registered with its SSN, if anyone did. Names and IL numbers only: never the SSN."""
+    kept = EmploymentProof.dismissed_at.is_(None) if filters.held else EmploymentProof.dismissed_at.is_not(None)
+    where = sa.and_(_waiting(), kept)
+    total = session.scalar(sa.select(sa.func.count()).select_from(EmploymentProof).where(where))
+    rows = session.execute(
+        sa.select(EmploymentProof, Person.person_id, Person.il_number, Person.first_name, Person.last_name)
+        .outerjoin(Person, Person.ssn_index == EmploymentProof.held_ssn_index)
+        .where(where).order_by(EmploymentProof.created_at, EmploymentProof.id)
+        .limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)).tuples().all()
+    proofs = []
+    for proof, person_id, il_number, first_name, last_name in rows:
+        rules = classification_or_none(catalog, proof.classification_code, today)
+        submitted_on = local_day(proof.created_at)
+        holder = (SsnHolder(person_id=person_id, il_number=il_number, first_name=first_name, last_name=last_name)
+                  if person_id else None)
+        proofs.append(HeldProof(
+            id=proof.id, first_name=proof.first_name, last_name=proof.last_name, employer=proof.employer,
+            organisation=proof.organisation, classification_code=proof.classification_code,
+            classification_name=rules.name if rules else proof.classification_code, first_day=proof.first_day,
+            submitted_on=submitted_on, age_days=max((today - submitted_on).days, 0),
+            status="dismissed" if proof.dismissed_at else "held", registered_person=holder,
+            dismissed_on=local_day(proof.dismissed_at) if proof.dismissed_at else None,
+            dismissed_reason=proof.dismissed_reason))
+    return HeldProofsOut(proofs=proofs, total=total, page=filters.page, page_size=PAGE_SIZE,
+                         pages=math.ceil(total / PAGE_SIZE))
+
+
+def _held(session: Session, proof_id: uuid.UUID) -> EmploymentProof:
+    proof = session.get(EmploymentProof, proof_id)
+    if proof is None or (proof.person_id is None and proof.held_ssn_index is None):
+        raise NotFound("No such proof of employment.")
+    if proof.person_id is not None:
+        raise Conflict("This proof of employment is attached to a person already.")
+    if proof.dismissed_at is not None:
+        raise Conflict("This proof of employment was dismissed already.")
+    return proof
+
+
+def _claim(session: Session, proof_id: uuid.UUID, **values) -> None:
+    """The one decision on a held proof. The row changes only while it is still held and not
+    dismissed, so of two staff deciding at once the second changes nothing and is told so."""
+    done = session.execute(
+        sa.update(EmploymentProof)
+        .where(EmploymentProof.id == proof_id, _waiting(), EmploymentProof.dismissed_at.is_(None))
+        .values(**values).execution_options(synchronize_session="evaluate"))
+    if done.rowcount != 1:
+        raise Conflict("Someone decided this proof of employment a moment ago; reload to see what.")
+
+
+def _held_day(session: Session, proof: EmploymentProof, index: str) -> WorkDay | None:
+    key = dedupe_key(f"held:{index}", proof.first_day, proof.employer, proof.classification_code)
+    return session.scalar(sa.select(WorkDay).where(WorkDay.dedupe_key == key, WorkDay.person_id.is_(None)))
+
+
+def attach_by_staff(session: Session, catalog, proof_id: uuid.UUID, data: AttachProofIn, actor,
+                    today: date) -> tuple[HeldProofDecisionOut, list[Event]]:
+    """Staff confirm that the person who registered with the proof's SSN under another last name
+    is the one on the proof: it becomes theirs as it would have at registration (their record
+    starts, audited), its held day with it, and their records are evaluated again."""
+    proof = _held(session, proof_id)
+    index = proof.held_ssn_index
+    person = session.get(Person, data.person_id)
+    if person is None or person.ssn_index != index:
+        raise ValidationFailed("That person did not register with the SSN on this proof.",
+                               {"fields": {"person_id": "not the person with this SSN"}})
+    rules = classification_or_none(catalog, proof.classification_code, today)
+    if rules is None:
+        raise ValidationFailed(f"{proof.classification_code} is no longer in the catalog: the proof cannot "
+                               "start a record.", {"fields": {"classification_code": "unknown classification"}})
+    _claim(session, proof.id, person_id=person.person_id, held_ssn_index=None, attached_at=now())
+    events = _take(session, catalog, proof, person.person_id, actor, today, confirmed_by_staff=True)
+    day = _held_day(session, proof, index)
+    day_attached = day is not None and attach_day(session, day, person.person_id)
+    session.flush()
+    from rosters.records import Reevaluation
+
+    reevaluation = Reevaluation(session, catalog, today, actor)
+    reevaluation.people([person.person_id])
+    events += reevaluation.events
+    status = _status_of(session, person.person_id, rules.code)
+    out = HeldProofDecisionOut(
+        id=proof.id, status="attached", person_id=person.person_id, il_number=person.il_number,
+        first_name=person.first_name, last_name=person.last_name, classification_code=rules.code,
+        record_status=status, record_status_label=STATUS_LABELS.get(status or ""), day_attached=day_attached,
+        message=f"The proof is now {person.first_name} {person.last_name}'s (IL# {person.il_number}), for "
+                f"{rules.name}" + (f"; {proof.first_day:%m/%d/%Y} counts as a verified work day."
+                                   if day_attached else "."))
+    return out, events
+
+
+def dismiss_by_staff(session: Session, proof_id: uuid.UUID, data: DismissProofIn, actor) -> HeldProofDecisionOut:
+    """Set a held proof aside with a reason: it is kept, no longer waits for anyone, and never
+    attaches; its held day stops counting as verified (nobody's yet, so nobody's status changes)."""
+    proof = _held(session, proof_id)
+    index = proof.held_ssn_index
+    who = as_actor(actor).account_id
+    _claim(session, proof.id, dismissed_at=now(), dismissed_by=who, dismissed_reason=data.reason)
+    day = _held_day(session, proof, index)
+    if day is not None and day.source == SOURCE and day.verified:
+        day.verified, day.rejected_reason, day.verified_on = False, HELD_DAY_DISMISSED, None
+        day.verified_by, day.verified_at = who, now()
+    session.flush()
+    audit.record(session, actor, "employment_proof.dismissed", "employment_proof", proof.id,
+                 reason=data.reason, organisation=proof.organisation,
+                 work_day_id=day.id if day is not None else None)
+    return HeldProofDecisionOut(id=proof.id, status="dismissed", classification_code=proof.classification_code,
+                                message=f"The proof for {proof.first_name} {proof.last_name} is dismissed; it is "
+                                        "kept, and no longer waits for anyone.")

@@ -12,7 +12,11 @@ person has not reached yet) and closed records are not shown.
 Speed at 60,000 people: names are matched as case-insensitive prefixes through the indexes on
 `lower(last_name)` / `lower(first_name)` (a range the index can scan, then an exact LIKE); the
 SSN through the unique blind index; the IL number through its unique index; classification and
-local through the indexes of classification_records. A page is four small queries.
+local through the indexes of classification_records. A page is three queries: the catalog's
+stamp (for the names), the page with the total beside each row when a person criterion is given
+(`count(*) OVER ()`: the matches are visited once, not once to count and again to page), and the
+page's records and Safety Pass courses together (issue 12: each query costs the service more
+than the database).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import weakref
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from common.clock import today as hub_today
@@ -135,26 +140,34 @@ def search(session: Session, criteria: SearchCriteria | dict, *, config=None,
     if not isinstance(criteria, SearchCriteria):
         criteria = SearchCriteria.model_validate(criteria)
     today = today or hub_today()
+    names = classification_names(session, today)
     person_conditions = _person_conditions(criteria, config)
     record_conditions = _record_conditions(criteria)
-    total = _count(session, person_conditions, record_conditions)
     conditions = [*person_conditions, *_held(record_conditions)]
+    # With a name, SSN or IL number every match is visited anyway (to count them), so the page
+    # carries the total. Classification or local alone: the page walks the name index and stops
+    # after 25 (a total beside each row would visit all 60,000 people); the records count apart.
+    windowed = bool(person_conditions)
+    columns = [Person.person_id, Person.il_number, Person.first_name, Person.last_name]
     people = session.execute(
-        sa.select(Person.person_id, Person.il_number, Person.first_name, Person.last_name)
+        sa.select(*columns, *([sa.func.count().over().label("total")] if windowed else []))
         .where(*conditions)
         .order_by(sa.func.lower(Person.last_name), sa.func.lower(Person.first_name), Person.il_number)
         .limit(PAGE_SIZE).offset((criteria.page - 1) * PAGE_SIZE)).all()
-    ids = [p.person_id for p in people]
-    records = _records_of(session, ids)
-    courses = _safety_pass_of(session, ids, today)
-    names = classification_names(session, today)
+    if windowed and people:
+        total = people[0].total
+    elif windowed and criteria.page == 1:
+        total = 0
+    else:   # past the last page, or not windowed: the count alone
+        total = _count(session, person_conditions, record_conditions)
+    records, courses = _details_of(session, [p.person_id for p in people], today)
     results = [PublicPerson(
         il_number=p.il_number, first_name=p.first_name, last_name=p.last_name,
         classifications=[PublicClassification(
-            code=r.classification_code, name=names.get(r.classification_code, r.classification_code),
-            local=r.local, status=r.status, status_label=LABELS[r.status], on_roster=r.status in ON_ROSTER)
-            for r in records.get(p.person_id, [])],
-        safety_pass=SafetyPass(courses=courses.get(p.person_id, [])))
+            code=code, name=names.get(code, code), local=local, status=status, status_label=LABELS[status],
+            on_roster=status in ON_ROSTER)
+            for code, local, status in records.get(p.person_id, [])],
+        safety_pass=SafetyPass(courses=sorted(courses.get(p.person_id, ()))))
         for p in people]
     for person in results:
         person.classifications.sort(key=lambda c: (c.name.lower(), c.code))
@@ -162,32 +175,37 @@ def search(session: Session, criteria: SearchCriteria | dict, *, config=None,
                         pages=math.ceil(total / PAGE_SIZE))
 
 
-def _records_of(session: Session, ids: list) -> dict:
-    if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(ClassificationRecord.person_id, ClassificationRecord.classification_code,
-                  ClassificationRecord.local, ClassificationRecord.status)
-        .where(ClassificationRecord.person_id.in_(ids), _visible_records())).all()
-    found: dict = {}
-    for row in rows:
-        found.setdefault(row.person_id, []).append(row)
-    return found
+def _among(session: Session, column, ids: list):
+    """`column` is one of `ids`: one array parameter on PostgreSQL (an IN list of 25 UUIDs costs
+    SQLAlchemy a rendered, cast parameter each), the IN list elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.Uuid())))
+    return column.in_(ids)
 
 
-def _safety_pass_of(session: Session, ids: list, today: date) -> dict:
-    """Course codes each person completed that have not expired (refresher rules belong to
-    classifications and show in their statuses, not here)."""
+def _details_of(session: Session, ids: list, today: date) -> tuple[dict, dict]:
+    """The shown records and the Safety Pass courses of the page's people, in one query:
+    ({person: [(code, local, status)]}, {person: {course}}). Safety Pass: courses completed
+    and not expired (refresher rules belong to classifications and show in their statuses)."""
     if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(Completion.person_id, Completion.course_code).distinct()
-        .where(Completion.person_id.in_(ids),
-               sa.or_(Completion.expires_on.is_(None), Completion.expires_on >= today))).all()
-    found: dict = {}
-    for row in rows:
-        found.setdefault(row.person_id, set()).add(row.course_code)
-    return {person: sorted(codes) for person, codes in found.items()}
+        return {}, {}
+    shown = (sa.select(ClassificationRecord.person_id, sa.literal("r").label("kind"),
+                       ClassificationRecord.classification_code.label("code"), ClassificationRecord.local,
+                       ClassificationRecord.status)
+             .where(_among(session, ClassificationRecord.person_id, ids), _visible_records()))
+    passed = (sa.select(Completion.person_id, sa.literal("c").label("kind"), Completion.course_code.label("code"),
+                        sa.null().label("local"), sa.null().label("status"))
+              .where(_among(session, Completion.person_id, ids),
+                     sa.or_(Completion.expires_on.is_(None), Completion.expires_on >= today))
+              .distinct())   # a course renewed is one course
+    records: dict = {}
+    courses: dict = {}
+    for person_id, kind, code, local, status in session.execute(sa.union_all(shown, passed)):
+        if kind == "r":
+            records.setdefault(person_id, []).append((code, local, status))
+        else:
+            courses.setdefault(person_id, set()).add(code)
+    return records, courses
 
 
 # --- classification names from the catalog -------------------------------------------------------

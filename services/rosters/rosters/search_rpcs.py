@@ -1,9 +1,8 @@
 """The public search RPC, as a mixin the rosters service inherits (it brings `db`)."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from common.errors import EXPECTED_ERRORS, validated
+from common.messaging import rpc
 from rosters import search
 
 

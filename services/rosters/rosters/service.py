@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from common import daily
@@ -19,7 +19,9 @@ from common.events.documents import DocumentExpired, DocumentReviewed
 from common.events.training import CompletionExpired, CourseCompleted, Enrolled
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
-from common.messaging import event_handler
+from common.logs import CorrelationIds
+from common.messaging import event_handler, rpc
+from common.metrics import PAYROLL_RECORDS, SWEEP_EVALUATED, SWEEP_SECONDS, Metrics
 from common.publisher import EventPublisher
 from common.secrets import RequiredSecrets
 from rosters import (
@@ -61,6 +63,8 @@ class RostersService(StandardRpcs, SearchRpcs):
     the events into the outbox, commits, and returns JSON."""
     name = "rosters"
     db = Database(Base)
+    metrics = Metrics()  # /metrics on HUB_METRICS_PORT; times every entrypoint
+    correlation = CorrelationIds()  # the correlation id in every log line (common.logs)
     publish = EventPublisher()
     config = Config()
     rulebook = Rulebook()
@@ -181,27 +185,37 @@ class RostersService(StandardRpcs, SearchRpcs):
         report, events = payroll.ingest(self.db, self.catalog, batch, today())
         self._publish_all(events)
         self.db.commit()
+        for outcome, count in (("accepted", report.accepted), ("held", report.held),
+                               ("rejected", len(report.rejected)), ("duplicate", report.duplicates)):
+            PAYROLL_RECORDS.labels(outcome).inc(count)
         return report.model_dump(mode="json")
 
     # --- the sweep -----------------------------------------------------------------------------
 
-    def _sweep(self, day: date, actor) -> Tally:
-        """A batch of people at a time: publish its events and commit before the next."""
+    def _sweep(self, day: date, actor, full: bool | None = None, trigger: str = "daily") -> Tally:
+        """A batch of people at a time: publish its events and commit before the next. Today's
+        re-evaluates the records time has made due; another day's, or a `full` one, all of them."""
+        started = time.perf_counter()
         total = Tally()
-        for tally, events in sweep.batches(self.db, self.catalog, day, actor, reminder_offsets(self.config)):
+        for tally, events in sweep.batches(self.db, self.catalog, day, actor, reminder_offsets(self.config),
+                                           full=full):
             self._publish_all(events)
             self.db.commit()
             total.add(tally)
         sweep.record_run(self.db, actor, day, total)
+        SWEEP_SECONDS.labels(trigger).observe(time.perf_counter() - started)
+        SWEEP_EVALUATED.labels(trigger).inc(total.evaluated)
         return total
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def run_sweep(self, as_of, actor: dict) -> dict:
+    def run_sweep(self, as_of, actor: dict, full: bool = False) -> dict:
+        """Staff sweep as of a day: every record for another day, or when `full`; the records due
+        for today (rosters.sweep)."""
         _require(actor, *STAFF)
         if as_of in (None, ""):
             raise ValidationFailed("Say which day to sweep as of.", {"fields": {"as_of": "Field required"}})
         day = _as_of(as_of)
-        tally = self._sweep(day, as_actor(actor))
+        tally = self._sweep(day, as_actor(actor), full=True if full else None, trigger="staff")
         self.db.commit()
         return {"as_of": day.isoformat(), **tally.as_dict()}
 
@@ -444,5 +458,51 @@ class RostersService(StandardRpcs, SearchRpcs):
         _require(actor, *STAFF)
         out, events = importing.import_rows(self.db, self.catalog, kind, rows, as_actor(actor), today())
         self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    # --- staff reports: activity per month (rosters.monthly_report) -----------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def monthly_activity(self, months, local, actor: dict) -> dict:
+        """Placements, suspensions, removals and reinstatements in each of the last `months`
+        calendar months (12 if not given), for one local or all."""
+        _require(actor, *STAFF)
+        from common.contracts.rosters import MonthlyActivityIn
+        from rosters import monthly_report
+        data = validated(MonthlyActivityIn, {"months": 12 if months in (None, "") else months, "local": local})
+        return monthly_report.monthly_activity(self.db, self.catalog, data, today()).model_dump(mode="json")
+
+    # --- staff: held proofs of employment (rosters.proofs) ----------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def held_proofs(self, filters: dict | None, actor: dict) -> dict:
+        """Proofs held for an SSN, oldest first, 25 a page, each with the person who registered
+        with that SSN under another last name, if anyone did. Never the SSN."""
+        _require(actor, *STAFF)
+        from common.contracts.rosters import HeldProofsFilters
+        data = validated(HeldProofsFilters, filters or {})
+        return proofs.held_proofs(self.db, self.catalog, data, today()).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def attach_held_proof(self, proof_id: str, person_id: str, actor: dict) -> dict:
+        """Staff confirm the person with the proof's SSN is the one on it: it becomes theirs as it
+        would have at registration. A proof decided already is a Conflict."""
+        _require(actor, *STAFF)
+        from common.contracts.rosters import AttachProofIn
+        data = validated(AttachProofIn, {"person_id": person_id})
+        out, events = proofs.attach_by_staff(self.db, self.catalog, parse_id(proof_id, "proof of employment"),
+                                             data, as_actor(actor), today())
+        self._publish_all(events)
+        self.db.commit()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def dismiss_held_proof(self, proof_id: str, payload: dict, actor: dict) -> dict:
+        """Set a held proof aside with a reason (kept, never attached). Decided already: Conflict."""
+        _require(actor, *STAFF)
+        from common.contracts.rosters import DismissProofIn
+        data = validated(DismissProofIn, payload or {})
+        out = proofs.dismiss_by_staff(self.db, parse_id(proof_id, "proof of employment"), data, as_actor(actor))
         self.db.commit()
         return out.model_dump(mode="json")

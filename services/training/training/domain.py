@@ -346,10 +346,13 @@ def _completion(session: Session, catalog: Catalog, course: Course, person_id: u
                  course_code=course.code, completed_on=completed_on, expires_on=completion.expires_on,
                  score=score, source=source, evidence_document_id=evidence_document_id,
                  enrollment_id=enrollment_id)
-    event = CourseCompleted(person_id=person_id, course_code=course.code, completed_on=completed_on,
-                            expires_on=completion.expires_on, course_title=course.title, score=score,
-                            completion_source=source)
-    return completion, event
+    return completion, completed_event(course, completion)
+
+
+def completed_event(course: Course, completion: Completion) -> CourseCompleted:
+    return CourseCompleted(person_id=completion.person_id, course_code=course.code,
+                           completed_on=completion.completed_on, expires_on=completion.expires_on,
+                           course_title=course.title, score=completion.score, completion_source=completion.source)
 
 
 def status_as_of(completion: Completion, day: date) -> str:

@@ -4,7 +4,6 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -36,7 +35,9 @@ from common.events.rosters import (
 )
 from common.health import StandardRpcs
 from common.idempotency import first_delivery
-from common.messaging import event_handler
+from common.logs import CorrelationIds
+from common.messaging import event_handler, rpc
+from common.metrics import Metrics
 from common.projections import upsert_person
 from common.publisher import EventPublisher
 from training import domain, projection, reports
@@ -73,6 +74,8 @@ class TrainingService(StandardRpcs):
     The person's classification records come from rosters.* events (training.projection)."""
     name = "training"
     db = Database(Base)
+    metrics = Metrics()  # /metrics on HUB_METRICS_PORT; times every entrypoint
+    correlation = CorrelationIds()  # the correlation id in every log line (common.logs)
     publish = EventPublisher()
     courses = CoursesProvider()
 
@@ -303,3 +306,16 @@ class TrainingService(StandardRpcs):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def verify_report_code(self, code: str) -> dict:
         return reports.verify_code(self.db, code).model_dump(mode="json")
+
+    # --- legacy import -------------------------------------------------------------------------
+    # (issue 11; training.import_rows) batches of completions from the accounts service's import
+    # runner, people referred to by IL number.
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS, sensitive_arguments=("rows",))
+    def import_rows(self, kind: str, rows: list, actor: dict) -> dict:
+        from training import import_rows as importing
+
+        _require_staff(actor)
+        out = self._write(lambda: importing.import_rows(self.db, self.courses, kind, rows, as_actor(actor), today(),
+                                                        now()))
+        return out.model_dump(mode="json")

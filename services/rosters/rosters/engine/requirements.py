@@ -8,7 +8,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from rosters.engine.facts import Completion, Facts
+from rosters.engine.facts import Completion, FactIndex, Facts
 from rosters.engine.rules import AllOf, AnyOf, Course, Document, Period, Questionnaire, TimeInGroup, WorkDays
 
 TABS = {"work_days": "work_experience", "course": "training", "questionnaire": "training",
@@ -30,7 +30,29 @@ class Check:
     changes_on: tuple[date, ...] = ()  # dates on which this requirement's answer can change
 
 
+# labels and tabs are asked for on every check; worked out once per rule object (kept alive by
+# the entry, so an id is never reused while its answer is remembered)
+_LABELS: dict[int, tuple[object, str]] = {}
+_TABS: dict[int, tuple[object, str]] = {}
+_REMEMBERED = 20_000
+
+
+def _remembered(memo: dict, rule, work) -> str:
+    hit = memo.get(id(rule))
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    if len(memo) >= _REMEMBERED:
+        memo.clear()
+    value = work(rule)
+    memo[id(rule)] = (rule, value)
+    return value
+
+
 def label_of(rule, classification_name: str = "") -> str:
+    return _remembered(_LABELS, rule, _label)
+
+
+def _label(rule) -> str:
     if rule.label:
         return rule.label
     if isinstance(rule, WorkDays):
@@ -51,41 +73,51 @@ def label_of(rule, classification_name: str = "") -> str:
 
 def check(rule, facts: Facts, classification: str, on: date, anchors: dict[str, date | None],
           cache: dict | None = None) -> Check:
-    """`cache` (one dict per evaluation) keeps the sorted work-day lists between the many dates
-    an evaluation checks; it must not outlive the facts it was filled from."""
-    cache = {} if cache is None else cache
+    """What the engine works out from the facts (sorted days, the validity of completions) is
+    kept with the facts (`Facts.index`), for every record of the person and every date checked;
+    `cache` is no longer needed and is ignored."""
+    index = facts.index()
     if isinstance(rule, WorkDays):
-        return _work_days(rule, facts, classification, on, cache)
+        return _work_days(rule, index, classification, on)
     if isinstance(rule, Course):
-        return _course(rule.code, rule.satisfied_by, rule, facts, on, anchors, classification=classification)
+        return _course(rule.code, rule.satisfied_by, rule, index, on, anchors, classification=classification)
     if isinstance(rule, Document):
-        return _document(rule, facts, on, cache)
+        return _document(rule, index, on)
     if isinstance(rule, Questionnaire):
-        return _questionnaire(rule, facts, on, anchors, classification)
+        return _questionnaire(rule, index, on, anchors, classification)
     if isinstance(rule, (AnyOf, AllOf)):
-        return _combined(rule, facts, classification, on, anchors, cache)
+        return _combined(rule, facts, classification, on, anchors)
     raise TypeError(f"{type(rule).__name__} is not checked on a date")  # time_in_group: timeline
 
 
-def _qualifying_days(rule: WorkDays, facts: Facts, classification: str, cache: dict):
+def _kept(index: FactIndex, key: tuple, rule, work):
+    """`work()` once per facts and key; `rule` (kept in the entry) is part of the key by identity."""
+    hit = index.cache.get(key)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    value = work()
+    index.cache[key] = (rule, value)
+    return value
+
+
+def counted_classifications(rule: WorkDays, classification: str) -> tuple[str, ...]:
+    return (classification, *rule.also_counts)
+
+
+def _qualifying_days(rule: WorkDays, index: FactIndex, classification: str):
     """(dates, counts_from, latest counts_from, changes): each qualifying date once, sorted, with
     the first day it counts (its verification, if later than the day worked)."""
-    key = ("work_days", classification, rule.also_counts, rule.union_only, rule.window)
-    if key not in cache:
-        counted_in = {classification, *rule.also_counts}
-        first_counted: dict[date, date] = {}
-        for d in facts.work_days:
-            if d.verified and d.classification in counted_in and (d.union or not rule.union_only):
-                first_counted[d.on] = min(first_counted.get(d.on, date.max), d.counts_from)
+    def work():
+        first_counted = index.work.days(counted_classifications(rule, classification), rule.union_only)
         dates = sorted(first_counted)
         froms = [first_counted[d] for d in dates]
         changes = tuple(sorted({*dates, *froms, *(rule.window.add_to(d) for d in dates)}))
-        cache[key] = (dates, froms, max(froms, default=date.min), changes)
-    return cache[key]
+        return dates, froms, max(froms, default=date.min), changes
+    return _kept(index, ("work_days", id(rule), classification), rule, work)
 
 
-def _work_days(rule: WorkDays, facts: Facts, classification: str, on: date, cache: dict) -> Check:
-    dates, froms, latest_from, changes = _qualifying_days(rule, facts, classification, cache)
+def _work_days(rule: WorkDays, index: FactIndex, classification: str, on: date) -> Check:
+    dates, froms, latest_from, changes = _qualifying_days(rule, index, classification)
     start = rule.window.window_start(on)
     low, high = bisect_left(dates, start), bisect_right(dates, on)
     if latest_from <= on:  # every day known by now: a count of the slice
@@ -117,31 +149,45 @@ def valid_through(completion: Completion, refresher: Period | None) -> date | No
     return min(ends, default=None)
 
 
-def _course_changes(codes: set[str], refresher: Period | None, facts: Facts) -> set[date]:
-    changes: set[date] = set()
-    for c in facts.completions:
-        if c.course in codes:
-            changes.add(c.on)
-            end = valid_through(c, refresher)
-            if end:
-                changes.add(end + DAY)
-    return changes
+def _period_key(period: Period | None) -> tuple | None:
+    return None if period is None else (period.years, period.months, period.days)
 
 
-def _course(code: str, satisfied_by: tuple[str, ...], rule, facts: Facts, on: date,
-            anchors: dict[str, date | None], extra_changes: set[date] = frozenset(),
+def _completions(codes: frozenset[str], refresher: Period | None, index: FactIndex):
+    """([(completion, valid through)] in the facts' order, the days they change anything)."""
+    return _completions_by_key((codes, _period_key(refresher)), refresher, index)
+
+
+def _completions_by_key(key: tuple, refresher: Period | None, index: FactIndex):
+    found = index.cache.get(key)
+    if found is None:
+        codes = key[0]
+        taken = [(c, valid_through(c, refresher)) for c in index.completions if c.course in codes]
+        changes = frozenset({c.on for c, _ in taken} | {end + DAY for _, end in taken if end})
+        found = index.cache[key] = (taken, changes)
+    return found
+
+
+def _course_changes(codes: set[str], refresher: Period | None, index: FactIndex) -> frozenset[date]:
+    return _completions(frozenset(codes), refresher, index)[1]
+
+
+def _course(code: str, satisfied_by: tuple[str, ...], rule, index: FactIndex, on: date,
+            anchors: dict[str, date | None], extra_changes: frozenset[date] = frozenset(),
             classification: str = "") -> Check:
-    codes = {code, *satisfied_by}
-    refresher = rule.refresher
-    changes = _course_changes(codes, refresher, facts) | set(extra_changes)
+    entries, base = _completions(frozenset((code, *satisfied_by)), rule.refresher, index)
+    changes = set(base)
+    changes.update(extra_changes)
     deadline = _deadline(rule, anchors)
     if deadline:
         changes.add(deadline + DAY)
-        for e in _extensions(rule, facts, classification):
+        extensions = _extensions(rule, index, classification)
+        for e in extensions:
             changes.update((e.granted_on, e.until + DAY))
-        deadline = _extended(rule, facts, classification, deadline, on)
+        if extensions:
+            deadline = max([deadline, *(e.until for e in extensions if e.granted_on <= on)])
     changes_on = tuple(sorted(changes))
-    taken = [(c, valid_through(c, refresher)) for c in facts.completions if c.course in codes and c.on <= on]
+    taken = [(c, end) for c, end in entries if c.on <= on]
     valid = [(c, end) for c, end in taken if end is None or on <= end]
     if valid:
         # the completion that keeps the requirement met longest, as for documents
@@ -168,28 +214,28 @@ def _deadline(rule, anchors: dict[str, date | None]) -> date | None:
     return None
 
 
-def _extensions(rule, facts: Facts, classification: str):
-    label = label_of(rule)
-    return [e for e in facts.extensions if e.classification == classification and e.requirement == label]
+def _extensions(rule, index: FactIndex, classification: str):
+    if not index.extensions:  # most people have none: no need for the rule's label
+        return ()
+    return index.extensions.get((classification, label_of(rule)), ())
 
 
 def _extended(rule, facts: Facts, classification: str, deadline: date, on: date) -> date:
     """The deadline with the approved extensions known on `on` (rosters.extensions): never earlier."""
-    granted = [e.until for e in _extensions(rule, facts, classification) if e.granted_on <= on]
+    granted = [e.until for e in _extensions(rule, facts.index(), classification) if e.granted_on <= on]
     return max([deadline, *granted])
 
 
-def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
+def _document(rule: Document, index: FactIndex, on: date) -> Check:
     key = ("document", rule.type)
-    if key not in cache:
-        mine = [d for d in facts.documents if d.type == rule.type]
-        cache[key] = (mine, tuple(sorted({d.approved_on for d in mine}
-                                         | {d.expires_on + DAY for d in mine if d.expires_on})))
-    mine, changes = cache[key]
+    found = index.cache.get(key)
+    if found is None:
+        mine = index.documents.get(rule.type, [])
+        found = index.cache[key] = (mine, tuple(sorted({d.approved_on for d in mine}
+                                                       | {d.expires_on + DAY for d in mine if d.expires_on})))
+    mine, changes = found
     known = [d for d in mine if d.approved_on <= on]
     valid = [d for d in known if d.expires_on is None or on <= d.expires_on]
-    if valid:
-        best = max(valid, key=lambda d: d.expires_on or date.max)
     # which document type the row is about, so a page can show the person's files of that type
     numbers = {"document_types": [rule.type]}
     if valid:
@@ -205,19 +251,105 @@ def _document(rule: Document, facts: Facts, on: date, cache: dict) -> Check:
                  changes_on=changes, numbers=numbers)
 
 
-def _questionnaire(rule: Questionnaire, facts: Facts, on: date, anchors, classification: str = "") -> Check:
+def _questionnaire(rule: Questionnaire, index: FactIndex, on: date, anchors, classification: str = "") -> Check:
     # a changed answer changes the course from the day it was given, never before
-    answered = {a.on for a in facts.answers if a.question == rule.question and a.on}
-    answer = facts.answer_on(rule.question, on)
+    answered = frozenset(a.on for a in index.answers.get(rule.question, ()) if a.on)
+    answer = index.answer_on(rule.question, on)
     if answer is None:
-        changes = answered | _course_changes({rule.if_yes, rule.if_no}, rule.refresher, facts)
+        changes = answered | _course_changes({rule.if_yes, rule.if_no}, rule.refresher, index)
         return Check(False, "Questionnaire not answered", changes_on=tuple(sorted(changes)),
                      next_step="Answer the short questionnaire when you enroll; it picks your course.")
     other = rule.if_no if answer else rule.if_yes
-    extra = answered | _course_changes({other}, rule.refresher, facts)
+    extra = answered | _course_changes({other}, rule.refresher, index)
     # the longer course covers the shorter one: a supervisor course always counts
     code, also = (rule.if_yes, ()) if answer else (rule.if_no, (rule.if_yes,))
-    return _course(code, also, rule, facts, on, anchors, extra, classification)
+    return _course(code, also, rule, index, on, anchors, extra, classification)
+
+
+# --- met, not yet due, or unmet: the same answers as `check`, without the words ---------------------
+# (the timeline and the placement search ask this on many dates; tests/unit/test_engine_equivalence.py
+# holds them to `check` and to the engine as it was)
+
+UNMET, PENDING, MET = 0, 1, 2
+
+
+def state(rule, facts: Facts, classification: str, on: date, anchors: dict[str, date | None]) -> int:
+    return _state(rule, facts.index(), classification, on, anchors)
+
+
+_COURSE_KEYS: dict[int, tuple[object, tuple]] = {}
+
+
+def _course_keys(rule) -> tuple:
+    """A course rule's completions keys (_completions): (its codes,) or, for a questionnaire,
+    (the "yes" course, the "no" course with the "yes" one, which covers it)."""
+    def work(rule):
+        refresher = _period_key(rule.refresher)
+        if isinstance(rule, Course):
+            return ((frozenset((rule.code, *rule.satisfied_by)), refresher),)
+        return ((frozenset((rule.if_yes,)), refresher), (frozenset((rule.if_no, rule.if_yes)), refresher))
+    return _remembered(_COURSE_KEYS, rule, work)
+
+
+def _state(rule, index: FactIndex, classification: str, on: date, anchors: dict[str, date | None]) -> int:
+    kind = type(rule)
+    if kind is Document:
+        return MET if any(d.approved_on <= on and (d.expires_on is None or on <= d.expires_on)
+                          for d in index.documents.get(rule.type, ())) else UNMET
+    if kind is Course:
+        return _course_state(_course_keys(rule)[0], rule, index, on, anchors, classification)
+    if kind is Questionnaire:
+        answer = index.answer_on(rule.question, on)
+        if answer is None:
+            return UNMET
+        return _course_state(_course_keys(rule)[0 if answer else 1], rule, index, on, anchors, classification)
+    if kind is WorkDays:
+        return _work_days_state(rule, index, classification, on)
+    if kind is AnyOf:
+        parts = [_state(r, index, classification, on, anchors) for r in rule.rules]
+        return MET if MET in parts else PENDING if PENDING in parts else UNMET
+    if kind is AllOf:
+        parts = [_state(r, index, classification, on, anchors) for r in rule.rules]
+        unmet = [p for p in parts if p != MET]
+        return MET if not unmet else PENDING if all(p == PENDING for p in unmet) else UNMET
+    # a subclass of a kind of rule: the full check answers the same
+    full = check(rule, _FactsOf(index), classification, on, anchors)
+    return MET if full.met else PENDING if full.pending else UNMET
+
+
+class _FactsOf:
+    """Facts whose index is already built (the few calls that go through `check` from an index)."""
+    __slots__ = ("_index",)
+
+    def __init__(self, index: FactIndex):
+        self._index = index
+
+    def index(self) -> FactIndex:
+        return self._index
+
+
+def _work_days_state(rule: WorkDays, index: FactIndex, classification: str, on: date) -> int:
+    dates, froms, latest_from, _ = _qualifying_days(rule, index, classification)
+    low, high = bisect_left(dates, rule.window.window_start(on)), bisect_right(dates, on)
+    if latest_from <= on:
+        have = high - low
+    else:
+        have = sum(1 for i in range(low, high) if froms[i] <= on)
+    return MET if have >= rule.days else UNMET
+
+
+def _course_state(key: tuple, rule, index: FactIndex, on: date, anchors, classification: str) -> int:
+    entries, _ = _completions_by_key(key, rule.refresher, index)
+    if any(c.on <= on and (end is None or on <= end) for c, end in entries):
+        return MET
+    deadline = _deadline(rule, anchors)
+    if deadline:
+        extensions = _extensions(rule, index, classification)
+        if extensions:
+            deadline = max([deadline, *(e.until for e in extensions if e.granted_on <= on)])
+        if on <= deadline:
+            return PENDING
+    return UNMET
 
 
 def leaf_kinds(rule) -> set[str]:
@@ -229,12 +361,16 @@ def leaf_kinds(rule) -> set[str]:
 
 def tab_of(rule) -> str:
     """The detail tab a requirement shows on: a choice between documents is a document row."""
+    return _remembered(_TABS, rule, _tab)
+
+
+def _tab(rule) -> str:
     kinds = leaf_kinds(rule)
     return TABS[kinds.pop()] if len(kinds) == 1 else TABS[rule.kind]
 
 
-def _combined(rule, facts: Facts, classification: str, on: date, anchors, cache: dict) -> Check:
-    parts = [check(r, facts, classification, on, anchors, cache) for r in rule.rules]
+def _combined(rule, facts: Facts, classification: str, on: date, anchors) -> Check:
+    parts = [check(r, facts, classification, on, anchors) for r in rule.rules]
     changes = tuple(sorted({d for p in parts for d in p.changes_on}))
     document_types = [t for p in parts for t in p.numbers.get("document_types", [])]
     details = "; ".join(f"{label_of(r)}: {p.detail}" for r, p in zip(rule.rules, parts, strict=True))

@@ -11,7 +11,7 @@ and computed in calendar terms everywhere. The integer fields of earlier files (
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -32,15 +32,17 @@ class Period(CalendarPeriod):
     valid through 2025-06-01 and lapses 2025-06-02; one completed 2024-02-29 lapses 2026-02-28.
     """
 
+    def add_to(self, day: date) -> date:
+        if not (self.years or self.months):
+            return day + timedelta(days=self.days)
+        return _calendar_add(self.years, self.months, self.days, day)
+
     def window_start(self, on: date) -> date:
         """The first day D for which `on` is still inside the period from D (add_to(D) > on):
         "within the last 3 years" on `on` means on or after this day."""
-        guess = on - timedelta(days=self.years * 366 + self.months * 31 + self.days)
-        while self.add_to(guess) <= on:   # add_to never decreases, so this walks to the edge
-            guess += _DAY
-        while self.add_to(guess - _DAY) > on:
-            guess -= _DAY
-        return guess
+        if not (self.years or self.months):
+            return on - timedelta(days=self.days - 1)
+        return _window_start(self.years, self.months, self.days, on)
 
     def describe(self) -> str:
         """'2 years', '1 year and 6 months', '90 days'."""
@@ -59,6 +61,24 @@ class Period(CalendarPeriod):
     @property
     def approximate_days(self) -> int:
         return self.years * 365 + self.months * 30 + self.days
+
+
+# the engine asks the same few periods about the same dates many times over (a sweep: every record,
+# every breakpoint); the calendar arithmetic is pure, so its answers are kept
+@lru_cache(maxsize=1 << 16)
+def _calendar_add(years: int, months: int, days: int, day: date) -> date:
+    return CalendarPeriod.add_to(Period.model_construct(years=years, months=months, days=days), day)
+
+
+@lru_cache(maxsize=1 << 16)
+def _window_start(years: int, months: int, days: int, on: date) -> date:
+    period = Period.model_construct(years=years, months=months, days=days)
+    guess = on - timedelta(days=years * 366 + months * 31 + days)
+    while period.add_to(guess) <= on:   # add_to never decreases, so this walks to the edge
+        guess += _DAY
+    while period.add_to(guess - _DAY) > on:
+        guess -= _DAY
+    return guess
 
 
 def _days(value):

@@ -1,0 +1,1 @@
+"""The load test's locustfile (run by bench.load_test in a process of its own)."""

@@ -29,6 +29,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=hub_config.setting("HUB_COOKIE_SECURE", "0") == "1",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
+        # Set the cookie only when the session changed. Refreshing it on every response let a
+        # preview or file still loading from the page before overwrite the cookie the next page
+        # was given, losing its confirmation ("Rejected: …"). Nothing is lost: accounts ends a
+        # session 12 hours after login whatever the cookie says, so a sliding cookie bought nothing.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # Uploads set their own, tighter limit (HUB_UPLOAD_MAX_MB a file, gateway.uploads); this is
         # the backstop for every other request: the largest Contact Us request (5 files) and a form.
         MAX_CONTENT_LENGTH=(5 * int(hub_config.setting("HUB_UPLOAD_MAX_MB", "20")) + 1) * 1024 * 1024,

@@ -561,3 +561,28 @@ def test_a_required_document_row_finds_its_document_types(label, detail, numbers
     from gateway.pages.portal import row_document_types
 
     assert row_document_types({"label": label, "detail": detail, "numbers": numbers}, SERVICE_TYPES) == codes
+
+
+def test_a_preview_still_loading_from_the_page_before_cannot_wipe_the_next_pages_confirmation(
+        app, client, fake_rpc, documents, storage):
+    """The browser asks for the queue's previews while staff press Reject; a preview answered
+    after the reject must not send back the session cookie it came with (from before the
+    confirmation was stored), or the queue shown next loses "Rejected: …"."""
+    storage.put("documents/d1", PDF, "application/pdf")
+    doc = documents.add(OTHER_PERSON, key="documents/d1")
+    staff_queue(client, fake_rpc)
+    with client.session_transaction() as session:
+        session.permanent = True  # as a real login makes it
+    cookie_before_the_reject = client.get_cookie("session").value
+
+    rejected = client.post(f"/staff/documents/{doc['id']}/review",
+                           data={"decision": "reject", "reason_choice": "Name does not match"})
+    assert rejected.status_code == 302 and "Set-Cookie" in rejected.headers  # the confirmation is stored
+    late_preview = app.test_client()
+    late_preview.set_cookie("session", cookie_before_the_reject)
+    preview = late_preview.get(f"/staff/documents/{doc['id']}/preview")
+
+    assert preview.status_code == 200 and preview.get_data() == PDF
+    assert "Set-Cookie" not in preview.headers
+    queue = words(client.get(rejected.headers["Location"]).get_data(as_text=True))
+    assert "Rejected: DOT Medical Examiner's Certificate" in queue

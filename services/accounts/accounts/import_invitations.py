@@ -26,7 +26,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from accounts import recovery
 from accounts.clock import now
+from accounts.leases import LEASE, claim_oldest, locked_if_ours
 from accounts.models import Account, ImportInvitation, ImportJob, InvitationDrive, OneTimeToken, Person
 from common import audit
 from common.audit import as_actor
@@ -49,7 +50,6 @@ from common.errors import Conflict, NotFound, ValidationFailed
 log = logging.getLogger(__name__)
 
 BATCH = 500
-LEASE = timedelta(minutes=5)
 BUDGET_SECONDS = 20.0   # one timer tick's work; the next tick carries on
 # the job_id of invitations staff sent for everyone imported, not on behalf of one import
 EVERYONE = uuid.UUID(int=0)
@@ -202,26 +202,12 @@ def status(session: Session) -> ImportedInvitationStatus:
 
 def claim_drive(session: Session, token: str) -> InvitationDrive | None:
     """The queued drive, or a running one whose lease lapsed (its runner died); leased to us."""
-    moment = now()
-    drive = session.scalar(
-        sa.select(InvitationDrive)
-        .where(InvitationDrive.status.in_(ACTIVE),
-               sa.or_(InvitationDrive.lease_until.is_(None), InvitationDrive.lease_until < moment))
-        .order_by(InvitationDrive.requested_at).limit(1).with_for_update(skip_locked=True))
-    if drive is None:
-        session.rollback()
-        return None
-    drive.lease_token, drive.lease_until = token, moment + LEASE
-    drive.status = "running"
-    drive.started_at = drive.started_at or moment
-    session.commit()
-    return drive
+    return claim_oldest(session, InvitationDrive, ACTIVE, InvitationDrive.requested_at, token)
 
 
 def _locked(session: Session, drive_id, token: str) -> InvitationDrive | None:
     """The drive, locked for this transaction, if our lease still holds."""
-    drive = session.scalar(sa.select(InvitationDrive).where(InvitationDrive.id == drive_id).with_for_update())
-    return drive if drive is not None and drive.lease_token == token else None
+    return locked_if_ours(session, InvitationDrive, drive_id, token)
 
 
 def _end(drive: InvitationDrive, status: str, error: str | None = None) -> None:

@@ -19,7 +19,6 @@ import json
 import logging
 import time
 import uuid
-from datetime import timedelta
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from accounts import ssn as ssn_crypto
 from accounts.clock import now
 from accounts.import_invitations import invite_claimed
+from accounts.leases import LEASE, claim_oldest, locked_if_ours
 from accounts.models import Account, ImportInvitation, ImportJob, ImportRejection, Person
 from accounts.registration import contact_event
 from common import audit
@@ -48,7 +48,6 @@ from common.events.accounts import PersonRegistered
 log = logging.getLogger(__name__)
 
 BATCH = 500
-LEASE = timedelta(minutes=5)
 BUDGET_SECONDS = 50.0          # one timer run's work; the next run carries on
 REPORT_REJECTIONS = 200        # in the JSON report; the CSV has all of them
 
@@ -146,26 +145,12 @@ def rejections(session: Session, job_id: uuid.UUID) -> list[dict]:
 
 def claim(session: Session, token: str) -> ImportJob | None:
     """The oldest queued job, or a running one whose lease lapsed (its runner died); leased to us."""
-    moment = now()
-    job = session.scalar(
-        sa.select(ImportJob)
-        .where(ImportJob.status.in_(("queued", "running")),
-               sa.or_(ImportJob.lease_until.is_(None), ImportJob.lease_until < moment))
-        .order_by(ImportJob.created_at).limit(1).with_for_update(skip_locked=True))
-    if job is None:
-        session.rollback()
-        return None
-    job.lease_token, job.lease_until = token, moment + LEASE
-    job.status = "running"
-    job.started_at = job.started_at or moment
-    session.commit()
-    return job
+    return claim_oldest(session, ImportJob, ("queued", "running"), ImportJob.created_at, token)
 
 
 def _locked(session: Session, job_id, token: str) -> ImportJob | None:
     """The job, locked for this transaction, if our lease still holds."""
-    job = session.scalar(sa.select(ImportJob).where(ImportJob.id == job_id).with_for_update())
-    return job if job is not None and job.lease_token == token else None
+    return locked_if_ours(session, ImportJob, job_id, token)
 
 
 # --- people --------------------------------------------------------------------------------------

@@ -167,39 +167,46 @@ class RunningHub:
         return f"{self.url}/api/v1{path}"
 
 
-@pytest.fixture(scope="session")
-def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
-    """Five services and the gateway as separate processes on a throwaway vhost, with SQLite
-    files and local objects in a temporary HUB_DATA_DIR and e-mail going to the SMTP sink."""
-    from hubstack.stack import Stack
-
-    vhost = f"hub_e2e_{random_suffix()}"
+def throwaway_vhost(rabbit_manager, request, prefix: str) -> str:
+    """A new RabbitMQ vhost for one Hub; returns its AMQP URI (delete the vhost afterwards)."""
+    vhost = f"{prefix}_{random_suffix()}"
     rabbit_manager.create_vhost(vhost)
     rabbit_manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
     broker = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
-    data_dir = tmp_path_factory.mktemp("hub-data")
-    log_dir = ROOT / "test-artifacts" / "stack-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    return f"{broker.scheme}://{broker.netloc}/{vhost}"
+
+
+def hub_test_environment(amqp_uri: str, data_dir: Path, smtp_port: int) -> dict[str, str]:
+    """The settings a Hub under test runs with: its own vhost, data folder (SQLite files and local
+    objects, whatever the developer's environment says), port, SMTP sink and bootstrap logins."""
     port = free_port()
-    env = {
-        "AMQP_URI": f"{broker.scheme}://{broker.netloc}/{vhost}",
+    return {
+        "AMQP_URI": amqp_uri,
         "HUB_DATA_DIR": str(data_dir),
         "HUB_PORT": str(port),
         "HUB_SMTP_HOST": "127.0.0.1",
-        "HUB_SMTP_PORT": str(smtp_sink.port),
+        "HUB_SMTP_PORT": str(smtp_port),
         "HUB_SECRET_KEY": "e2e-secret-key",
         "HUB_SSN_KEY": "e2e-ssn-key",
         "HUB_ADMIN_EMAIL": ADMIN_EMAIL,
         "HUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "HUB_PAYROLL_API_KEY": PAYROLL_KEY,
         "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HUB_S3_ENDPOINT": "",
         # every test comes from 127.0.0.1; the limits themselves are tested in tests/unit
         "HUB_RATELIMIT_CREATE_ACCOUNT": "1000 per hour",
         "HUB_RATELIMIT_LOGIN": "1000 per minute",
         "HUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000",
+        **{f"{service}_DB_URL": "" for service in ("ACCOUNTS", "ROSTERS", "DOCUMENTS", "TRAINING", "NOTIFICATIONS")},
     }
-    for service in ("ACCOUNTS", "ROSTERS", "DOCUMENTS", "TRAINING", "NOTIFICATIONS"):
-        env[f"{service}_DB_URL"] = ""
+
+
+def start_test_hub(env: dict[str, str], log_dir: Path, smtp: SmtpSink) -> RunningHub:
+    """Start the five services and the gateway with these settings; fail the test, with where the
+    logs are, if they are not healthy in two minutes."""
+    from hubstack.stack import Stack
+
+    log_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(env=env, log_dir=log_dir, echo=False)
     stack.start()
     try:
@@ -207,6 +214,16 @@ def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
     except Exception as exc:
         stack.stop()
         pytest.fail(f"the Hub did not start: {exc} (logs in {log_dir})")
-    yield RunningHub(stack, stack.url, data_dir, smtp_sink, env["AMQP_URI"])
-    stack.stop()
-    rabbit_manager.delete_vhost(vhost)
+    return RunningHub(stack, stack.url, Path(env["HUB_DATA_DIR"]), smtp, env["AMQP_URI"])
+
+
+@pytest.fixture(scope="session")
+def hub(rabbit_manager, broker_available, smtp_sink, tmp_path_factory, request):
+    """Five services and the gateway as separate processes on a throwaway vhost, with SQLite
+    files and local objects in a temporary HUB_DATA_DIR and e-mail going to the SMTP sink."""
+    amqp_uri = throwaway_vhost(rabbit_manager, request, "hub_e2e")
+    env = hub_test_environment(amqp_uri, tmp_path_factory.mktemp("hub-data"), smtp_sink.port)
+    running = start_test_hub(env, ROOT / "test-artifacts" / "stack-logs", smtp_sink)
+    yield running
+    running.stack.stop()
+    rabbit_manager.delete_vhost(urlparse(amqp_uri).path.lstrip("/"))

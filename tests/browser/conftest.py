@@ -1,6 +1,9 @@
 """Headless Debian Chromium driven through Playwright: one browser per session, a fresh phone-sized
 context per test, and a screenshot of where each test ended up."""
+import os
 import re
+import subprocess
+import sys
 import time
 import warnings
 from contextlib import contextmanager
@@ -10,11 +13,44 @@ import eventlet
 import greenlet
 import pytest
 
+from tests.support.waiting import free_port, wait_for_port
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}  # the pages are mobile-first, so the tests look on a phone
+ROOT_DIR = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def running_fake_hub(module: str = "tests.browser.fake_hub", *arguments: str, **environment: str):
+    """A gateway with canned service answers (the module's `python -m MODULE PORT ARGUMENTS…`, by
+    default tests/browser/fake_hub.py) in its own process, with these extra environment variables;
+    yields its base URL and stops it afterwards."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", module, str(port), *arguments], cwd=ROOT_DIR,
+                               env={**os.environ, **environment},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60, what="the gateway with canned answers", process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def log_in(page, url: str, who: str, lands_on: str | None = None) -> None:
+    """Log in as who@example.com (the fake hub takes any password); with lands_on, wait until the
+    browser has arrived at a URL matching that pattern."""
+    page.goto(url + "/login")
+    page.get_by_label("E-mail address").fill(f"{who}@example.com")
+    page.get_by_label("Password").fill("any-password-will-do")
+    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    if lands_on is not None:
+        from playwright.sync_api import expect
+
+        expect(page).to_have_url(re.compile(lands_on))
 
 
 @pytest.fixture(scope="session")

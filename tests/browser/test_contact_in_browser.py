@@ -2,19 +2,15 @@
 tests/browser/fake_hub.py plus the documents service's case RPCs, served by this module as
 `python -m tests.browser.test_contact_in_browser PORT DATA_DIR`), looked at through headless
 Chromium at 390x844."""
-import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits_the_phone
-from tests.support.waiting import free_port, wait_for_port
+from tests.browser.conftest import assert_fits_the_phone, log_in, running_fake_hub
 
 pytestmark = pytest.mark.browser
-ROOT_DIR = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
 REFERENCE = "CS-2026-000123"
@@ -79,23 +75,9 @@ def fake_rpc():
 
 @pytest.fixture(scope="module")
 def contact_hub(tmp_path_factory):
-    port = free_port()
     data_dir = tmp_path_factory.mktemp("contact-hub")
-    process = subprocess.Popen([sys.executable, "-m", "tests.browser.test_contact_in_browser", str(port),
-                                str(data_dir)], cwd=ROOT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, timeout=60, what="the gateway with canned case answers", process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def log_in(page, url: str, who: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("E-mail address").fill(f"{who}@example.com")
-    page.get_by_label("Password").fill("any-password-will-do")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    with running_fake_hub("tests.browser.test_contact_in_browser", str(data_dir)) as url:
+        yield url
 
 
 def test_an_anonymous_visitor_sends_documents_from_a_phone_and_sees_the_reference(contact_hub, page, tmp_path):

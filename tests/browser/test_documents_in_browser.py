@@ -2,44 +2,23 @@
 answers and a real local-folder store (tests/browser/fake_hub.py), driven through headless
 Chromium. Drag-and-drop and the file picker each show a progress bar, then a green "Success!";
 a rejected document shows in red with its reason; staff review with a preview."""
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone
-from tests.support.waiting import free_port, wait_for_port
+from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone, log_in, running_fake_hub
 
 pytestmark = pytest.mark.browser
-ROOT_DIR = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
 def fake_hub(tmp_path_factory):
-    port = free_port()
     data_dir = tmp_path_factory.mktemp("fake-hub-data")
-    process = subprocess.Popen([sys.executable, "-m", "tests.browser.fake_hub", str(port)], cwd=ROOT_DIR,
-                               env={**os.environ, "HUB_DATA_DIR": str(data_dir), "FAKE_HUB_UPLOAD_DELAY": "1.0"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, timeout=60, what="the gateway with canned answers", process=process)
-        yield {"url": f"http://127.0.0.1:{port}", "objects": data_dir / "objects"}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def log_in(page, url: str, who: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("E-mail address").fill(f"{who}@example.com")
-    page.get_by_label("Password").fill("any-password-will-do")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/(portal|staff)$"))
+    with running_fake_hub(HUB_DATA_DIR=str(data_dir), FAKE_HUB_UPLOAD_DELAY="1.0") as url:
+        yield {"url": url, "objects": data_dir / "objects"}
 
 
 def snap(page, name: str) -> None:
@@ -56,7 +35,7 @@ def stored_documents(objects: Path) -> list[Path]:
 
 
 def test_a_rejected_document_shows_in_red_with_its_reason(fake_hub, page):
-    log_in(page, fake_hub["url"], "ip")
+    log_in(page, fake_hub["url"], "ip", lands_on=r"/(portal|staff)$")
     page.goto(fake_hub["url"] + "/portal/classifications/399-DRIVER-G3?tab=documents")
 
     card = medical_card(page)
@@ -70,7 +49,7 @@ def test_a_rejected_document_shows_in_red_with_its_reason(fake_hub, page):
 
 
 def test_drag_and_drop_shows_a_progress_bar_then_success_on_a_phone(fake_hub, page):
-    log_in(page, fake_hub["url"], "ip")
+    log_in(page, fake_hub["url"], "ip", lands_on=r"/(portal|staff)$")
     page.goto(fake_hub["url"] + "/portal/classifications/399-DRIVER-G3?tab=documents")
     before = len(stored_documents(fake_hub["objects"]))
 
@@ -98,7 +77,7 @@ def test_drag_and_drop_shows_a_progress_bar_then_success_on_a_phone(fake_hub, pa
 
 
 def test_the_file_picker_uploads_several_files_each_with_its_progress(fake_hub, page, tmp_path):
-    log_in(page, fake_hub["url"], "ip")
+    log_in(page, fake_hub["url"], "ip", lands_on=r"/(portal|staff)$")
     page.goto(fake_hub["url"] + "/portal/classifications/399-DRIVER-G3?tab=documents")
     front, back = tmp_path / "front.pdf", tmp_path / "back.png"
     front.write_bytes(PDF + b"front")
@@ -119,7 +98,7 @@ def test_the_file_picker_uploads_several_files_each_with_its_progress(fake_hub, 
 
 
 def test_a_refused_file_says_why_and_offers_a_retry(fake_hub, page, tmp_path):
-    log_in(page, fake_hub["url"], "ip")
+    log_in(page, fake_hub["url"], "ip", lands_on=r"/(portal|staff)$")
     page.goto(fake_hub["url"] + "/portal/documents")
     fake = tmp_path / "medical.pdf"
     fake.write_bytes(b"MZ\x90\x00" + b"\x00" * 200)  # a program named like a PDF
@@ -136,7 +115,7 @@ def test_a_refused_file_says_why_and_offers_a_retry(fake_hub, page, tmp_path):
 
 
 def test_my_documents_lists_each_with_its_status_on_a_phone(fake_hub, page):
-    log_in(page, fake_hub["url"], "ip")
+    log_in(page, fake_hub["url"], "ip", lands_on=r"/(portal|staff)$")
     page.get_by_role("link", name="My Documents").click()
 
     expect(page.get_by_role("heading", name="My Documents")).to_be_visible()
@@ -150,7 +129,7 @@ def test_my_documents_lists_each_with_its_status_on_a_phone(fake_hub, page):
 
 
 def test_staff_review_the_queue_with_a_preview_on_a_phone(fake_hub, page):
-    log_in(page, fake_hub["url"], "staff")
+    log_in(page, fake_hub["url"], "staff", lands_on=r"/(portal|staff)$")
     page.get_by_role("button", name="Documents to review").click()
 
     card = page.get_by_test_id("queued-document").filter(has_text="robin-medical.pdf")
@@ -171,7 +150,7 @@ def test_staff_review_the_queue_with_a_preview_on_a_phone(fake_hub, page):
 
 
 def test_the_work_days_queue_links_the_proof(fake_hub, page):
-    log_in(page, fake_hub["url"], "staff")
+    log_in(page, fake_hub["url"], "staff", lands_on=r"/(portal|staff)$")
     page.goto(fake_hub["url"] + "/staff/work-days")
 
     proof = page.get_by_test_id("pending-day").get_by_test_id("proof")

@@ -5,8 +5,6 @@ invitation with one press, the page following the drive to the end. The gateway 
 answers (tests/browser/fake_hub.py): the import, and the drive, move on a step each time the page
 reads them."""
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,11 +12,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, assert_fits_the_phone
-from tests.support.waiting import free_port, wait_for_port
+from tests.browser.conftest import PHONE, assert_fits_the_phone, log_in, running_fake_hub
 
 pytestmark = pytest.mark.browser
-ROOT_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOT = Path("/tmp/import_progress.png")
 FILE_NAME = "legacy_people_export_2024-03-01_final_v2.csv"
 PEOPLE_CSV = (b"il_number,ssn,first_name,last_name,date_of_birth,email,phone,address,legacy_code\n"
@@ -27,23 +23,8 @@ PEOPLE_CSV = (b"il_number,ssn,first_name,last_name,date_of_birth,email,phone,add
 
 @pytest.fixture(scope="module")
 def fake_hub():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.browser.fake_hub", str(port)], cwd=ROOT_DIR,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, timeout=60, what="the gateway with canned answers", process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def log_in_as_staff(page, url: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("E-mail address").fill("staff@example.com")
-    page.get_by_label("Password").fill("any-password-will-do")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/staff"))
+    with running_fake_hub() as url:
+        yield url
 
 
 def watch_until_done(page, timeout: float = 45) -> list[str]:
@@ -65,7 +46,7 @@ def watch_until_done(page, timeout: float = 45) -> list[str]:
 
 
 def test_staff_upload_a_file_and_watch_its_import_to_the_report_on_a_phone(fake_hub, page):
-    log_in_as_staff(page, fake_hub)
+    log_in(page, fake_hub, "staff", lands_on=r"/staff")
     page.goto(fake_hub + "/staff/imports")
     page.get_by_label("Kind of file").select_option("people")
     page.get_by_label("CSV file (UTF-8, a header row)").set_input_files(
@@ -106,7 +87,7 @@ def test_staff_upload_a_file_and_watch_its_import_to_the_report_on_a_phone(fake_
 
 
 def test_a_running_import_fits_a_phone_and_shows_its_progress_bar(fake_hub, page):
-    log_in_as_staff(page, fake_hub)
+    log_in(page, fake_hub, "staff", lands_on=r"/staff")
     page.goto(fake_hub + "/staff/imports")
     page.get_by_label("CSV file (UTF-8, a header row)").set_input_files(
         {"name": "people.csv", "mimeType": "text/csv", "buffer": PEOPLE_CSV})
@@ -140,7 +121,7 @@ def watch_the_drive(page, timeout: float = 45) -> list[str]:
 
 
 def test_one_press_sends_every_claim_invitation_in_the_background_on_a_phone(fake_hub, page):
-    log_in_as_staff(page, fake_hub)
+    log_in(page, fake_hub, "staff", lands_on=r"/staff")
     page.goto(fake_hub + "/staff/imports")
     counts = page.get_by_test_id("invitation-counts")
     expect(counts).to_contain_text("Invited 1,200 so far. 1,300 imported people")

@@ -3,39 +3,20 @@ every Portal page, reading a message changes it, a message's "Go to …" lands w
 acts; My Account's e-mail preferences and a person's "E-mails sent" for staff. The gateway with
 canned service answers (tests/browser/fake_hub.py) in its own process, through headless Chromium."""
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone
-from tests.support.waiting import free_port, wait_for_port
+from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone, log_in, running_fake_hub
 
 pytestmark = pytest.mark.browser
-ROOT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def fake_hub():
     """Its own process per test: the fake notifications service keeps what each test read."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.browser.fake_hub", str(port)], cwd=ROOT_DIR,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, timeout=60, what="the gateway with canned answers", process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def log_in(page, url: str, who: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("E-mail address").fill(f"{who}@example.com")
-    page.get_by_label("Password").fill("any-password-will-do")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    with running_fake_hub() as url:
+        yield url
 
 
 def snap(page, name: str) -> None:

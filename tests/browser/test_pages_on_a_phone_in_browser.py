@@ -1,38 +1,19 @@
 """Layout on a phone, where only a browser can tell: the gateway with canned service answers
 (tests/browser/fake_hub.py) in its own process, looked at through headless Chromium."""
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, assert_fits_the_phone, page_width
-from tests.support.waiting import free_port, wait_for_port
+from tests.browser.conftest import PHONE, assert_fits_the_phone, log_in, page_width, running_fake_hub
 
 pytestmark = pytest.mark.browser
-ROOT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def fake_hub():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.browser.fake_hub", str(port)], cwd=ROOT_DIR,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, timeout=60, what="the gateway with canned answers", process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def log_in(page, url: str, who: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("E-mail address").fill(f"{who}@example.com")
-    page.get_by_label("Password").fill("any-password-will-do")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
+    with running_fake_hub() as url:
+        yield url
 
 
 def page_size(page) -> tuple[int, int]:

@@ -1,31 +1,19 @@
 """The public Safety page on a phone: bulletins newest first, hotlines a tap away, resources,
 and a bulletin's formatting (with markup in its text shown as text, never run). The gateway runs
 with canned service answers (tests/browser/fake_hub.py) in its own process."""
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits_the_phone
-from tests.support.waiting import free_port, wait_for_port
+from tests.browser.conftest import assert_fits_the_phone, running_fake_hub
 
 pytestmark = pytest.mark.browser
-ROOT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def fake_hub():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.browser.fake_hub", str(port)], cwd=ROOT_DIR,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, timeout=60, what="the gateway with canned answers", process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_fake_hub() as url:
+        yield url
 
 
 def test_safety_page_from_the_home_page_on_a_phone(fake_hub, page):

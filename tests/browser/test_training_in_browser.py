@@ -2,43 +2,21 @@
 questionnaire (not a supervisor → HP1), one module per page, the quiz (a wrong answer first
 shows which question was wrong, then a pass) to the transcript. The gateway runs with canned
 answers and a small stateful training service (tests/browser/fake_hub.py)."""
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone
-from tests.support.waiting import free_port, wait_for_port
+from tests.browser.conftest import SCREENSHOTS, assert_fits_the_phone, log_in, running_fake_hub
 
 pytestmark = pytest.mark.browser
-ROOT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def fake_hub(tmp_path_factory):
-    port = free_port()
     data_dir = tmp_path_factory.mktemp("fake-hub-training")
-    process = subprocess.Popen([sys.executable, "-m", "tests.browser.fake_hub", str(port)], cwd=ROOT_DIR,
-                               env={**os.environ, "HUB_DATA_DIR": str(data_dir)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, timeout=60, what="the gateway with canned answers", process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def log_in(page, url: str, who: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("E-mail address").fill(f"{who}@example.com")
-    page.get_by_label("Password").fill("any-password-will-do")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/(portal|staff)$"))
+    with running_fake_hub(HUB_DATA_DIR=str(data_dir)) as url:
+        yield url
 
 
 def snap(page, name: str) -> None:
@@ -52,7 +30,7 @@ def answer(page, choices: dict[int, str]) -> None:
 
 
 def test_taking_hp1_on_a_phone_from_enrollment_through_the_quiz_to_the_transcript(fake_hub, page):
-    log_in(page, fake_hub, "ip")
+    log_in(page, fake_hub, "ip", lands_on=r"/(portal|staff)$")
 
     # My Training, from the Portal menu: harassment prevention is open, with a questionnaire
     page.get_by_role("link", name="My Training").click()

@@ -18,9 +18,15 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PAYROLL_KEY, ROOT, RunningHub
+from tests.conftest import (
+    ROOT,
+    RunningHub,
+    hub_test_environment,
+    start_test_hub,
+    throwaway_vhost,
+)
 from tests.support.factories import make_person
-from tests.support.waiting import free_port, random_suffix, wait_until
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -31,48 +37,20 @@ CODE = "399-DRIVER-G3"
 def own_hub(rabbit_manager, broker_available, smtp_sink, tmp_path, request):
     """`start()` starts the Hub (as the session's `hub` fixture does) on its own vhost and data
     folder; call it again after `stack.stop()` for a restart. Everything is stopped at the end."""
-    from hubstack.stack import Stack
-
-    vhost = f"hub_backup_{random_suffix()}"
-    rabbit_manager.create_vhost(vhost)
-    rabbit_manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
-    broker = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    amqp_uri = throwaway_vhost(rabbit_manager, request, "hub_backup")
     data_dir = tmp_path / "hub-data"
     data_dir.mkdir()
-    log_dir = ROOT / "test-artifacts" / "backup-stack-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = {
-        "AMQP_URI": f"{broker.scheme}://{broker.netloc}/{vhost}",
-        "HUB_DATA_DIR": str(data_dir),
-        "HUB_PORT": str(port),
-        "HUB_SMTP_HOST": "127.0.0.1",
-        "HUB_SMTP_PORT": str(smtp_sink.port),
-        "HUB_SECRET_KEY": "e2e-secret-key",
-        "HUB_SSN_KEY": "e2e-ssn-key",
-        "HUB_ADMIN_EMAIL": ADMIN_EMAIL,
-        "HUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "HUB_PAYROLL_API_KEY": PAYROLL_KEY,
-        "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "HUB_S3_ENDPOINT": "",  # the local folder, whatever the developer's environment says
-        **{f"{service}_DB_URL": "" for service in ("ACCOUNTS", "ROSTERS", "DOCUMENTS", "TRAINING", "NOTIFICATIONS")},
-    }
-    stacks = []
+    env = hub_test_environment(amqp_uri, data_dir, smtp_sink.port)
+    started: list[RunningHub] = []
 
     def start() -> RunningHub:
-        stack = Stack(env=env, log_dir=log_dir, echo=False)
-        stacks.append(stack)
-        stack.start()
-        try:
-            stack.wait_healthy(timeout=120)
-        except Exception as exc:
-            pytest.fail(f"the Hub did not start: {exc} (logs in {log_dir})")
-        return RunningHub(stack, stack.url, data_dir, smtp_sink, env["AMQP_URI"])
+        started.append(start_test_hub(env, ROOT / "test-artifacts" / "backup-stack-logs", smtp_sink))
+        return started[-1]
 
     yield SimpleNamespace(start=start, env=env, data_dir=data_dir)
-    for stack in stacks:
-        stack.stop()
-    rabbit_manager.delete_vhost(vhost)
+    for running in started:
+        running.stack.stop()
+    rabbit_manager.delete_vhost(urlparse(amqp_uri).path.lstrip("/"))
 
 
 def tool(own_hub, module: str, *args) -> subprocess.CompletedProcess:

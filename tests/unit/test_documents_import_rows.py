@@ -23,6 +23,7 @@ from common.events.documents import DocumentExpired, DocumentReviewed
 from common.storage import LocalFolderStorage
 from tests.support.databases import memory_sessions
 from tests.support.fake_gateway import PERSON_ID, make_principal
+from tests.support.import_rows import numbered_rows, register_imported
 
 TODAY = today()
 STAFF = {"account_id": str(uuid.uuid4()), "roles": ["staff_admin"]}
@@ -52,15 +53,10 @@ def documents(storage, document_types):
 
 
 def register(service, il_number=IL, person_id=None) -> uuid.UUID:
-    person_id = uuid.UUID(str(person_id)) if person_id else uuid.uuid4()
-    service.handle_person_registered(PersonRegistered(
-        person_id=person_id, il_number=il_number, first_name="Ana", last_name="Mator",
-        origin="import", has_account=False).model_dump(mode="json"))
-    return person_id
+    return register_imported(service, il_number, person_id)
 
 
-def rows(*values):
-    return [{"line": i + 2, "values": v} for i, v in enumerate(values)]
+rows = numbered_rows
 
 
 def paper(il=IL, **overrides):

@@ -12,23 +12,18 @@ from rosters.models import ClassificationRecord, WorkDay
 
 from common.clock import today
 from common.errors import Forbidden
-from common.events.accounts import PersonRegistered
+from tests.support.import_rows import numbered_rows, register_imported
 
 STAFF = {"account_id": str(uuid.uuid4()), "roles": ["staff_admin"]}
 IL = "2000000001"
 CODE = "839-animation"
 
 
-def register(service, il_number=IL) -> uuid.UUID:
-    person_id = uuid.uuid4()
-    service.handle_person_registered(PersonRegistered(
-        person_id=person_id, il_number=il_number, first_name="Ana", last_name="Mator",
-        origin="import", has_account=False).model_dump(mode="json"))
-    return person_id
+def register(service, il_number=IL, person_id=None) -> uuid.UUID:
+    return register_imported(service, il_number, person_id)
 
 
-def rows(*values):
-    return [{"line": i + 2, "values": v} for i, v in enumerate(values)]
+rows = numbered_rows
 
 
 def record(il=IL, **overrides):

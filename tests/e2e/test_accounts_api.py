@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from common.clock import today as hub_today
+from tests.support.api_client import bearer, log_in
 from tests.support.factories import make_person, make_ssn
 from tests.support.waiting import wait_until
 
@@ -27,10 +28,6 @@ MAIL_TIMEOUT = 30
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def bearer(token: str, **extra) -> dict:
-    return {"Authorization": f"Bearer {token}", **extra}
-
 
 def assert_error(response, status: int, code: str, message: str | None = None) -> dict:
     """The response is our error shape with this status and code (and message, if given)."""
@@ -47,12 +44,6 @@ def assert_error(response, status: int, code: str, message: str | None = None) -
 def bad_fields(response) -> set[str]:
     body = assert_error(response, 422, "validation_failed")
     return set(body.get("details", {}).get("fields", {}))
-
-
-def log_in(hub, email: str, password: str) -> str:
-    response = requests.post(hub.api("/session"), json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 def new_account(hub, **overrides) -> tuple[dict, dict]:

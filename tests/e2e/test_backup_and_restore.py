@@ -25,6 +25,7 @@ from tests.conftest import (
     start_test_hub,
     throwaway_vhost,
 )
+from tests.support.api_client import bearer, log_in
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
@@ -57,16 +58,6 @@ def tool(own_hub, module: str, *args) -> subprocess.CompletedProcess:
     """`python -m hubstack.<module>` as an operator runs it, with the Hub's settings."""
     return subprocess.run([sys.executable, "-m", f"hubstack.{module}", *map(str, args)], cwd=ROOT,
                           env={**os.environ, **own_hub.env}, capture_output=True, text=True, timeout=300)
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def log_in(hub, email: str, password: str) -> str:
-    response = requests.post(hub.api("/session"), json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 def what_they_see(hub, token: str) -> dict:

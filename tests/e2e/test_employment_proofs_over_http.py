@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from common.clock import today as hub_today
+from tests.support.api_client import bearer, log_in
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
@@ -19,16 +20,6 @@ pytestmark = pytest.mark.e2e
 CODE = "839-ANIMATION"
 ORG = "Cartoon Studios E2E"
 STRONG = "violet-harbour-lantern-42"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def log_in(hub, email: str, password: str) -> str:
-    response = requests.post(hub.api("/session"), json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 def employer_login(hub) -> str:

@@ -14,6 +14,7 @@ import uuid
 import pytest
 import requests
 
+from tests.support.api_client import bearer, log_in
 from tests.support.factories import make_ssn
 from tests.support.waiting import wait_until
 
@@ -21,16 +22,6 @@ pytestmark = pytest.mark.e2e
 
 CODE = "399-DRIVER-G3"
 PASSWORD = "violet-harbour-lantern-42"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def log_in(hub, email: str, password: str) -> str:
-    response = requests.post(hub.api("/session"), json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 def text_of(message) -> str:

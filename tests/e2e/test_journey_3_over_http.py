@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from common.clock import today
+from tests.support.api_client import bearer, log_in
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
@@ -24,16 +25,6 @@ def pdf(text: str) -> bytes:
     """A small PDF whose bytes differ with `text` (so each upload is a new document)."""
     return (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% " + text.encode() +
             b"\ntrailer << /Root 1 0 R >>\n%%EOF\n")
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def log_in(hub, email: str, password: str) -> str:
-    response = requests.post(hub.api("/session"), json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 def new_driver(hub) -> str:

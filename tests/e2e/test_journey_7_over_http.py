@@ -10,22 +10,13 @@ import uuid
 import pytest
 import requests
 
+from tests.support.api_client import bearer, log_in
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 STRONG = "correct horse battery staple 42"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def log_in(hub, email: str, password: str) -> str:
-    response = requests.post(hub.api("/session"), json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 def rep_login(hub, admin: str, locals_: list[str]) -> str:

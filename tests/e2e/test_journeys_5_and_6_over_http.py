@@ -9,16 +9,13 @@ from datetime import date, timedelta
 import pytest
 import requests
 
+from tests.support.api_client import bearer
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 CODE = "839-ANIMATION"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def right_answers(course_code: str) -> dict:

@@ -14,16 +14,13 @@ import requests
 import zxingcpp
 
 from common.clock import today
+from tests.support.api_client import bearer
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def pdf_text(data: bytes) -> str:

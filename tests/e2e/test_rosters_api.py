@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from common.clock import today as hub_today
+from tests.support.api_client import bearer, log_in
 from tests.support.factories import make_person
 from tests.support.waiting import wait_until
 
@@ -17,21 +18,11 @@ pytestmark = pytest.mark.e2e
 TODAY = hub_today()
 
 
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def assert_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["error"] == code and body["message"], body
     return body
-
-
-def log_in(hub, email: str, password: str) -> str:
-    response = requests.post(hub.api("/session"), json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
 
 
 @pytest.fixture(scope="module")

@@ -143,6 +143,7 @@ class BulletinOut(BaseModel):
     published_on: date
     updated_at: datetime | None = None
     withdrawn: bool = False
+    delivering: bool = False   # some of its audience is still being told in the Message Center
 
 
 class BulletinsOut(BaseModel):

@@ -161,6 +161,16 @@ def test_staff_publish_with_an_audience(client, public):
     assert "Published “Ladders”" in listing and "Working near power lines" in listing
 
 
+def test_staff_see_which_bulletins_are_still_being_told(client, public):
+    log_in(client, public, "staff_admin")
+    public.answer("notifications", "list_bulletins", lambda *a: {"bulletins": [
+        bulletin(title="Told to everyone"), bulletin(id=str(uuid.uuid4()), title="Going out", delivering=True)]})
+    listing = client.get("/staff/bulletins").get_data(as_text=True)
+    rows = listing.split('data-testid="staff-bulletin"')[1:]
+    assert "still telling its audience" not in rows[0] and "Told to everyone" in rows[0]
+    assert "still telling its audience in the Message Center" in rows[1] and "Going out" in rows[1]
+
+
 def test_staff_publish_refuses_an_empty_title_and_keeps_what_was_typed(client, public):
     log_in(client, public, "staff_admin")
     page = client.post("/staff/bulletins", data={"title": "", "body": "Kept <b>text</b>"})

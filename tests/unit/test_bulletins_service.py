@@ -117,6 +117,57 @@ def test_withdraw_hides_it_and_keeps_it_for_staff(service):
         worker.update_bulletin(bulletin["id"], {"title": "Back"}, STAFF)
 
 
+def test_a_large_audience_is_told_a_batch_now_and_the_rest_by_the_timer_each_person_once(
+        service, session, monkeypatch):
+    """Everyone is tens of thousands of people: publishing must answer staff at once, so it
+    tells one batch and the timer tells the rest, a batch a transaction."""
+    monkeypatch.setattr(bulletins, "DELIVERY_BATCH", 3)
+    worker, published = service
+    people = [applied(worker, "80", "80-GRIP") for _ in range(8)]
+
+    bulletin = worker.publish_bulletin({"title": "Heat", "body": "Drink water."}, STAFF)
+    assert len(published) == 3 and bulletin["delivering"] is True
+    assert worker.get_bulletin(bulletin["id"])["delivering"] is True
+
+    worker.deliver_bulletins()
+    assert sorted(e.person_id for e in published) == sorted(people)   # each of the 8 once
+    assert all(len(messages_of(session, person)) == 1 for person in people)
+    assert worker.get_bulletin(bulletin["id"])["delivering"] is False
+    worker.deliver_bulletins()   # nothing left: nobody is told twice
+    assert len(published) == 8
+
+
+def test_each_timer_batch_is_its_own_transaction(service, session, monkeypatch):
+    monkeypatch.setattr(bulletins, "DELIVERY_BATCH", 2)
+    worker, _ = service
+    people = [applied(worker, "80", "80-GRIP") for _ in range(5)]
+    bulletin = worker.publish_bulletin({"title": "Wind", "body": "Secure the flats."}, STAFF)
+    session.commit()
+
+    first = bulletins.deliver_next_batch(session, PUBLIC_URL)
+    assert len(first) == 2
+    session.rollback()   # a batch that did not commit tells nobody; the next run tells them
+    assert session.scalar(sa.select(sa.func.count()).select_from(BulletinDelivery)) == 2
+    assert len(bulletins.deliver_next_batch(session, PUBLIC_URL)) == 2
+    session.commit()
+    assert len(bulletins.deliver_next_batch(session, PUBLIC_URL)) == 1
+    session.commit()
+    assert bulletins.deliver_next_batch(session, PUBLIC_URL) is None
+    assert {m.person_id for m in session.scalars(sa.select(Message))} == set(people)
+    assert worker.get_bulletin(bulletin["id"])["delivering"] is False
+
+
+def test_withdrawing_a_bulletin_stops_telling_its_audience(service, session, monkeypatch):
+    monkeypatch.setattr(bulletins, "DELIVERY_BATCH", 2)
+    worker, published = service
+    for _ in range(5):
+        applied(worker, "80", "80-GRIP")
+    bulletin = worker.publish_bulletin({"title": "Wrong date", "body": "x"}, STAFF)
+    withdrawn = worker.withdraw_bulletin(bulletin["id"], STAFF)
+    worker.deliver_bulletins()
+    assert withdrawn["delivering"] is False and len(published) == 2
+
+
 @pytest.mark.parametrize("actor", [IP, {"roles": ["union_rep"]}, {"roles": ["anonymous"]}])
 def test_only_staff_publish_edit_or_withdraw(service, session, actor):
     worker, _ = service

@@ -6,6 +6,12 @@ certain locals / classifications — each get ONE Message Center entry (category
 links to the bulletin's page: `BulletinDelivery` remembers who was told, so an edit, a widened
 audience or a second publish never tells anyone twice.
 
+An audience of everyone is tens of thousands of people, minutes of work: more than a staff
+member's request may wait, and too much for one transaction. So publishing (or an edit) tells
+the first batch of people at once and marks the bulletin `delivery_due`; the service's timer
+tells the rest a batch a transaction (`deliver_next_batch`), the bulletin's row locked so two
+instances never tell the same batch. Withdrawing a bulletin stops telling it.
+
 Who applied for what comes from rosters.application_started (`BulletinAudienceMember`);
 "everyone" is every person this service knows (an address or an application).
 
@@ -43,6 +49,7 @@ from notifications.bulletins_models import Bulletin, BulletinAudienceMember, Bul
 from notifications.models import Recipient
 
 CATEGORY = "bulletin"
+DELIVERY_BATCH = 500  # people told in one transaction (about a second of work)
 
 # --- hotlines and resources, as data ------------------------------------------------------------
 
@@ -151,19 +158,32 @@ def _norm_local(value: str) -> str:
     return re.sub(r"^(local\s*)?#?\s*", "", value.strip(), flags=re.IGNORECASE)
 
 
-def audience_of(session: Session, audience: Audience) -> set[uuid.UUID]:
-    """The people a bulletin is for: everyone known, or those who applied for one of the
-    locals / classifications (members are applicants who were placed, so they are in too)."""
+def audience_query(audience: Audience) -> sa.Select:
+    """The people a bulletin is for, as a query of `person_id`: everyone known, or those who
+    applied for one of the locals / classifications (members are applicants who were placed, so
+    they are in too)."""
     if not audience.locals and not audience.classifications:
-        people = set(session.scalars(sa.select(Recipient.person_id)))
-        people |= set(session.scalars(sa.select(BulletinAudienceMember.person_id)))
-        return people
+        return sa.union(sa.select(Recipient.person_id), sa.select(BulletinAudienceMember.person_id))
     conditions = []
     if audience.locals:
         conditions.append(BulletinAudienceMember.local.in_({_norm_local(x) for x in audience.locals}))
     if audience.classifications:
         conditions.append(BulletinAudienceMember.classification_code.in_(audience.classifications))
-    return set(session.scalars(sa.select(BulletinAudienceMember.person_id).where(sa.or_(*conditions))))
+    return sa.select(BulletinAudienceMember.person_id).where(sa.or_(*conditions)).distinct()
+
+
+def audience_of(session: Session, audience: Audience) -> set[uuid.UUID]:
+    return set(session.scalars(audience_query(audience)))
+
+
+def _not_yet_told(session: Session, bulletin: Bulletin, limit: int) -> list[uuid.UUID]:
+    """Up to `limit` people of the bulletin's audience it has not been delivered to, in id order:
+    the database picks them, so a batch costs the same with 50 or 50,000 already told."""
+    audience = audience_query(_audience(bulletin)).subquery()
+    told = sa.exists().where(BulletinDelivery.bulletin_id == bulletin.id,
+                             BulletinDelivery.person_id == audience.c.person_id)
+    return list(session.scalars(sa.select(audience.c.person_id).where(~told)
+                                .order_by(audience.c.person_id).limit(limit)))
 
 
 def _clean_list(values: Iterable[str]) -> list[str]:
@@ -183,7 +203,8 @@ def _audience(bulletin: Bulletin) -> Audience:
 def out(bulletin: Bulletin) -> BulletinOut:
     return BulletinOut(id=bulletin.id, title=bulletin.title, body=bulletin.body,
                        audience=_audience(bulletin), published_on=bulletin.published_on,
-                       updated_at=bulletin.updated_at, withdrawn=bulletin.withdrawn_at is not None)
+                       updated_at=bulletin.updated_at, withdrawn=bulletin.withdrawn_at is not None,
+                       delivering=bool(bulletin.delivery_due))
 
 
 def bulletin_path(bulletin_id: uuid.UUID) -> str:
@@ -211,10 +232,12 @@ def get_bulletin(session: Session, bulletin_id: uuid.UUID) -> BulletinOut:
 
 
 def publish(session: Session, payload: BulletinIn, public_url: str):
+    """The bulletin, shown at once; the first DELIVERY_BATCH people of its audience told now, the
+    rest by the service's timer (see the module's docstring)."""
     bulletin = Bulletin(id=uuid.uuid4(), title=payload.title, body=payload.body,
                         audience_locals=_clean_list(payload.audience.locals),
                         audience_classifications=_clean_list(payload.audience.classifications),
-                        published_on=payload.published_on or today(), created_at=now())
+                        published_on=payload.published_on or today(), created_at=now(), delivery_due=True)
     session.add(bulletin)
     session.flush()
     events = deliver(session, bulletin, public_url)
@@ -222,7 +245,8 @@ def publish(session: Session, payload: BulletinIn, public_url: str):
 
 
 def update(session: Session, bulletin_id: uuid.UUID, payload: BulletinPatch, public_url: str):
-    """An edit is shown at once; only people newly in the audience are told (once)."""
+    """An edit is shown at once; only people newly in the audience are told (once), the first
+    batch now and the rest by the timer."""
     bulletin = _get(session, bulletin_id)
     if bulletin.withdrawn_at is not None:
         raise Conflict("This bulletin was withdrawn; publish a new one instead.")
@@ -234,6 +258,7 @@ def update(session: Session, bulletin_id: uuid.UUID, payload: BulletinPatch, pub
         bulletin.audience_locals = _clean_list(payload.audience.locals)
         bulletin.audience_classifications = _clean_list(payload.audience.classifications)
     bulletin.updated_at = now()
+    bulletin.delivery_due = True
     session.flush()
     return out(bulletin), deliver(session, bulletin, public_url)
 
@@ -244,20 +269,24 @@ def withdraw(session: Session, bulletin_id: uuid.UUID):
     bulletin = _get(session, bulletin_id)
     if bulletin.withdrawn_at is None:
         bulletin.withdrawn_at = now()
+    bulletin.delivery_due = False  # nobody else is told of a withdrawn bulletin
     return out(bulletin), []
 
 
 def deliver(session: Session, bulletin: Bulletin, public_url: str) -> list:
-    """One Message Center entry for each person in the audience not yet told of this bulletin."""
+    """One Message Center entry for each of up to DELIVERY_BATCH people in the audience not yet told of
+    this bulletin; once nobody is left, the bulletin is no longer due."""
     from notifications import domain
     from notifications.render import render
 
-    told = set(session.scalars(sa.select(BulletinDelivery.person_id)
-                               .where(BulletinDelivery.bulletin_id == bulletin.id)))
+    waiting = _not_yet_told(session, bulletin, DELIVERY_BATCH + 1)   # one more: is anyone left after?
+    batch = waiting[:DELIVERY_BATCH]
+    # their names in one query (the greeting), not one a person
+    session.scalars(sa.select(Recipient).where(Recipient.person_id.in_(batch))).all()
     subject = f"Safety bulletin: {bulletin.title}"[:200]
     link = bulletin_path(bulletin.id)
     events: list = []
-    for person_id in sorted(audience_of(session, _audience(bulletin)) - told, key=str):
+    for person_id in batch:
         words = render("bulletin", subject=subject, title=bulletin.title,
                        published_on=bulletin.published_on,
                        first_name=domain.first_name_of(session, person_id),
@@ -267,4 +296,18 @@ def deliver(session: Session, bulletin: Bulletin, public_url: str) -> list:
         session.add(BulletinDelivery(bulletin_id=bulletin.id, person_id=person_id,
                                      message_id=message.id, created_at=now()))
         events.extend(created)
+    if len(waiting) <= DELIVERY_BATCH:
+        bulletin.delivery_due = False
     return events
+
+
+def deliver_next_batch(session: Session, public_url: str) -> list | None:
+    """Tell the next batch of the oldest bulletin still being told (its row locked for this
+    transaction; another instance takes another bulletin or waits for the next tick); returns
+    the events, or None when no bulletin is due. The caller publishes them and commits."""
+    bulletin = session.scalar(
+        sa.select(Bulletin).where(Bulletin.delivery_due.is_(True), Bulletin.withdrawn_at.is_(None))
+        .order_by(Bulletin.created_at).limit(1).with_for_update(skip_locked=True))
+    if bulletin is None:
+        return None
+    return deliver(session, bulletin, public_url)

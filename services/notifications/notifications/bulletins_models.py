@@ -27,6 +27,8 @@ class Bulletin(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # some of its audience is still to be told (notifications.bulletins.deliver_next_batch)
+    delivery_due: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class BulletinDelivery(Base):

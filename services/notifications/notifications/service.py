@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
@@ -41,6 +43,9 @@ from notifications import bulletins, domain, preferences
 from notifications.bulletins import ResourcesProvider
 from notifications.models import Base, DigestRun
 from notifications.sender import MailSender
+
+BULLETIN_TICK_SECONDS = 5     # how soon the rest of a bulletin's audience starts being told
+BULLETIN_BUDGET_SECONDS = 20  # a tick's work; the next tick carries on
 
 
 def _require_staff(actor) -> None:
@@ -394,6 +399,20 @@ class NotificationsService(StandardRpcs):
         audit.record(self.db, actor, "bulletin.withdrawn", "bulletin", bulletin.id)
         self.db.commit()
         return bulletin.model_dump(mode="json")
+
+    @timer(interval=BULLETIN_TICK_SECONDS, eager=False)
+    def deliver_bulletins(self) -> None:
+        """Tell the rest of each bulletin's audience, a batch a transaction, for up to
+        BULLETIN_BUDGET_SECONDS a tick (notifications.bulletins.deliver_next_batch)."""
+        started = time.monotonic()
+        while time.monotonic() - started < BULLETIN_BUDGET_SECONDS:
+            events = bulletins.deliver_next_batch(self.db, self._public_url())
+            if events is None:
+                self.db.rollback()
+                return
+            for new_event in events:
+                self.publish(new_event)
+            self.db.commit()
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_resources(self) -> dict:

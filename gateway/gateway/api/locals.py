@@ -50,7 +50,10 @@ def local_summary(principal, local: str) -> dict:
 
 def members_csv(principal, local: str, filters: dict) -> Response:
     filters = {k: v for k, v in filters.items() if k != "page"}
-    exported = _rosters("local_members_export", local, filters, viewer(principal))
+    # every record of a large local, each evaluated for its next deadline: seconds, not the
+    # page's fraction of one, so the export may wait as long as the other bulk calls
+    exported = current_app.rpc.call("rosters", "local_members_export", local, filters, viewer(principal),
+                                    timeout=current_app.config.get("RPC_LONG_TIMEOUT", 120))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=exported["columns"], extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()

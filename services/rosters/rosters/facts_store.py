@@ -173,3 +173,26 @@ def as_engine_record(record: ClassificationRecord) -> engine.Record:
     return engine.Record(classification=record.classification_code, applied_on=record.applied_on,
                          placed_on=record.placed_on, group_started_on=record.group_started_on,
                          closed_on=record.closed_on)
+
+
+def work_needs_of(records: dict, rules_of, as_of) -> tuple[dict, dict]:
+    """What evaluating these records ({person id: [ClassificationRecord]}) as of `as_of` reads of
+    each person's work days (rosters.engine.evaluate.work_needs), to pass to facts_for_people:
+    ({person id: {classification: "days" | "first"}}, {record id: that record's own needs}).
+    `rules_of(code)`: the classification's rules, or None when the catalog cannot rule on it."""
+    from rosters.engine.evaluate import work_needs
+
+    needs: dict[uuid.UUID, dict[str, str]] = {}
+    per_record: dict[uuid.UUID, dict[str, str]] = {}
+    for person_id, person_records in records.items():
+        mine = needs[person_id] = {}
+        for record in person_records:
+            rules = rules_of(record.classification_code)
+            if rules is None:
+                continue
+            per_record[record.id] = wanted = work_needs(as_engine_record(record), rules, as_of)
+            for code, need in wanted.items():
+                if mine.get(code) != "days":
+                    mine[code] = need
+    return needs, per_record
+

@@ -43,7 +43,7 @@ from common.errors import NotFound
 # models first: it imports modules that import it back (rosters.proofs)
 from rosters.models import ClassificationRecord, Person
 from rosters.engine.evaluate import evaluate
-from rosters.facts_store import as_engine_record, chunks, facts_for_people
+from rosters.facts_store import as_engine_record, chunks, facts_for_people, work_needs_of
 from rosters.rulebook import classification_or_none
 from rosters.search import classification_names, name_prefix
 
@@ -136,12 +136,21 @@ def _records_for(session: Session, local: str, filters: LocalMembersFilters, ids
 
 def _evaluations(session: Session, catalog, records_by_person: dict, today: date) -> dict:
     """{record id: Evaluation} of these records as of today (records the catalog cannot rule on
-    are left out and fall back to their cached dates)."""
-    facts = facts_for_people(session, list(records_by_person))
+    are left out and fall back to their cached dates). Only the work days the evaluations read
+    are loaded, as in the sweep: a placed member's three years of days are not."""
+    known: dict = {}
+
+    def rules_of(code: str):
+        if code not in known:
+            known[code] = classification_or_none(catalog, code, today)
+        return known[code]
+
+    needs, _ = work_needs_of(records_by_person, rules_of, today)
+    facts = facts_for_people(session, list(records_by_person), needs=needs)
     out = {}
     for person_id, records in records_by_person.items():
         for record in records:
-            rules = classification_or_none(catalog, record.classification_code, today)
+            rules = rules_of(record.classification_code)
             if rules is None:
                 continue
             out[record.id] = evaluate(as_engine_record(record), rules, facts[person_id], today)

@@ -34,7 +34,7 @@ from common.events.rosters import (
 from rosters.clock import now
 from rosters.engine.evaluate import Evaluation, evaluate, work_needs
 from rosters.engine.facts import Facts
-from rosters.facts_store import as_engine_record, chunks, facts_for_people, records_of_people
+from rosters.facts_store import as_engine_record, chunks, facts_for_people, records_of_people, work_needs_of
 from rosters.models import ClassificationRecord, DeadlineNotice
 from rosters.rulebook import classification_or_none
 
@@ -192,17 +192,8 @@ class Reevaluation:
 
     def _needs(self, records: dict) -> dict[uuid.UUID, dict[str, str]]:
         """Which of each person's work days the evaluations read (engine.evaluate.work_needs)."""
-        needs: dict[uuid.UUID, dict[str, str]] = {}
-        for person_id, person_records in records.items():
-            mine = needs[person_id] = {}
-            for record in person_records:
-                rules = self._rules_of(record.classification_code)
-                if rules is None:
-                    continue
-                self._record_needs[record.id] = wanted = work_needs(as_engine_record(record), rules, self.as_of)
-                for code, need in wanted.items():
-                    if mine.get(code) != "days":
-                        mine[code] = need
+        needs, per_record = work_needs_of(records, self._rules_of, self.as_of)
+        self._record_needs.update(per_record)
         return needs
 
     def record(self, record: ClassificationRecord, facts: Facts) -> Evaluation | None:

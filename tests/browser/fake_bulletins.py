@@ -15,7 +15,7 @@ BULLETINS = [
              "- Call 911 for anyone who is confused or stops sweating\n\n"
              "More from Cal/OSHA: https://www.dir.ca.gov/dosh/heatillnessinfo.html",
      "audience": {"locals": [], "classifications": []}, "published_on": "2027-07-14",
-     "updated_at": None, "withdrawn": False},
+     "updated_at": None, "withdrawn": False, "delivering": True},   # everyone: still being told
     {"id": str(uuid.uuid4()), "title": "Aerial lifts and scissor lifts: a harness every time",
      "body": "Operators must hold a current **Safety Pass course B** completion. "
              "Inspect the lift before each shift and never ride it while it travels.",

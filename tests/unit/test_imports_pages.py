@@ -58,6 +58,8 @@ def test_the_template_of_a_kind(client, fake_rpc):
     log_in(client, fake_rpc)
     response = client.get("/staff/imports/templates/work_days.csv")
     assert response.status_code == 200 and response.get_data(as_text=True).startswith("il_number,classification_code")
+    unknown = client.get("/api/v1/staff/imports/templates/nope.csv", headers={"Authorization": "Bearer page-token"})
+    assert unknown.status_code == 404 and unknown.get_json()["message"] == "No such kind of import."
 
 
 @pytest.mark.parametrize("path", ["/staff/imports/samples/{kind}.csv", "/api/v1/staff/imports/samples/{kind}.csv"])

@@ -120,14 +120,18 @@ def get_import_rejections(principal, import_id):
     return csv_response(rejected_csv(principal, str(import_id)), f"import-{import_id}-rejected.csv")
 
 
-@api_route(api, "/staff/imports/templates/<kind>.csv", "GET", "An empty CSV file with the columns "
-           "of one kind", "staff", errors=(401, 403, 404), auth="bearer")
-@require_api(*STAFF)
-def get_import_template(principal, kind):
+def _known_kind(kind: str) -> None:
     if kind not in KINDS:
         from common.errors import NotFound
 
         raise NotFound("No such kind of import.")
+
+
+@api_route(api, "/staff/imports/templates/<kind>.csv", "GET", "An empty CSV file with the columns "
+           "of one kind", "staff", errors=(401, 403, 404), auth="bearer")
+@require_api(*STAFF)
+def get_import_template(principal, kind):
+    _known_kind(kind)
     return csv_response(template_csv(kind), f"{kind}.csv")
 
 
@@ -135,10 +139,7 @@ def get_import_template(principal, kind):
            "header and two example rows", "staff", errors=(401, 403, 404), auth="bearer")
 @require_api(*STAFF)
 def get_import_sample(principal, kind):
-    if kind not in KINDS:
-        from common.errors import NotFound
-
-        raise NotFound("No such kind of import.")
+    _known_kind(kind)
     return csv_response(sample_csv(kind), f"{kind}-sample.csv")
 
 

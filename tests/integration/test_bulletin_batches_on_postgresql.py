@@ -50,3 +50,43 @@ def test_two_instances_at_once_never_tell_the_same_batch_and_together_tell_every
         told = session.scalars(sa.select(BulletinDelivery.person_id)).all()
         assert sorted(told) == sorted(people)                          # each once
         assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 10
+
+
+def test_an_edit_while_another_instance_tells_a_batch_waits_for_it_and_tells_nobody_twice(sessions, monkeypatch):
+    import threading
+
+    from common.contracts.notifications import BulletinPatch
+
+    monkeypatch.setattr(bulletins, "DELIVERY_BATCH", 4)
+    people = [uuid.uuid4() for _ in range(6)]
+    with sessions() as session:
+        session.add_all(BulletinAudienceMember(person_id=p, classification_code="80-GRIP", local="80")
+                        for p in people)
+        session.flush()
+        published, _ = bulletins.publish(session, BulletinIn(title="Heat", body="Drink water."), URL)
+        session.commit()
+
+    errors, edited = [], threading.Event()
+
+    def edit():
+        try:
+            with sessions() as session:
+                bulletins.update(session, published.id, BulletinPatch(body="Drink more water."), URL)
+                session.commit()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            edited.set()
+
+    with sessions() as timer:
+        assert len(bulletins.deliver_next_batch(timer, URL)) == 2   # the last two, not yet committed
+        editor = threading.Thread(target=edit)
+        editor.start()
+        assert not edited.wait(0.5)   # the edit waits for the batch on the bulletin's row
+        timer.commit()
+    editor.join(timeout=30)
+
+    assert errors == []
+    with sessions() as session:
+        told = session.scalars(sa.select(BulletinDelivery.person_id)).all()
+        assert sorted(told) == sorted(people)   # each once: the edit told nobody again

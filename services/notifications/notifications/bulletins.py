@@ -247,7 +247,12 @@ def publish(session: Session, payload: BulletinIn, public_url: str):
 def update(session: Session, bulletin_id: uuid.UUID, payload: BulletinPatch, public_url: str):
     """An edit is shown at once; only people newly in the audience are told (once), the first
     batch now and the rest by the timer."""
-    bulletin = _get(session, bulletin_id)
+    # locked: a batch another instance's timer is telling commits first, so this edit's batch
+    # sees who it told instead of telling them again
+    bulletin = session.scalar(sa.select(Bulletin).where(Bulletin.id == bulletin_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if bulletin is None:
+        raise NotFound("No such bulletin.")
     if bulletin.withdrawn_at is not None:
         raise Conflict("This bulletin was withdrawn; publish a new one instead.")
     if payload.title is not None:

@@ -20,7 +20,7 @@ from pydantic import (
 
 from common.authz import Principal  # noqa: F401  (re-exported: the gateway's import path)
 from common.clock import today as hub_today
-from common.contracts.text import plain_text, visible_name
+from common.contracts.text import PlainText, visible_name
 from common.identity import SSN_JSON_PATTERN, normalise_ssn
 from common.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
 from common.password_policy import RULES as PASSWORD_RULES
@@ -38,16 +38,11 @@ LowerEmail = Annotated[EmailStr, AfterValidator(str.lower)]
 
 class ContactFields(Strict):
     phone: str | None = Field(None, max_length=40, pattern=r"^[0-9+().\- ]{7,40}$")
-    address_line1: str | None = Field(None, max_length=200)
-    address_line2: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    state: str | None = Field(None, max_length=40)
+    address_line1: PlainText | None = Field(None, max_length=200)
+    address_line2: PlainText | None = Field(None, max_length=200)
+    city: PlainText | None = Field(None, max_length=100)
+    state: PlainText | None = Field(None, max_length=40)
     postal_code: str | None = Field(None, max_length=20, pattern=r"^[A-Za-z0-9 \-]{3,20}$")
-
-    @field_validator("address_line1", "address_line2", "city", "state", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value)
 
 
 class PersonFields(ContactFields):

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common.clock import today
-from common.contracts.text import plain_text, visible_name
+from common.contracts.text import PlainText, plain_text, visible_name
 from common.identity import SSN_JSON_PATTERN, normalise_ssn
 
 # Work days older than this are not records anyone can prove; the catalog's windows are years.
@@ -133,8 +133,8 @@ class ApplyIn(Strict):
 class WorkDayIn(Strict):
     work_date: date
     classification_code: str = Field(min_length=1, max_length=40)
-    employer: str = Field(min_length=1, max_length=200)
-    production: str | None = Field(None, max_length=200)
+    employer: PlainText = Field(min_length=1, max_length=200)
+    production: PlainText | None = Field(None, max_length=200)
     hours: float | None = Field(None, ge=0, le=24)
     union: bool = True
 
@@ -142,11 +142,6 @@ class WorkDayIn(Strict):
     @classmethod
     def plausible(cls, value: date) -> date:
         return _work_date_is_plausible(value)
-
-    @field_validator("employer", "production", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value)
 
 
 class SubmitWorkDaysIn(Strict):
@@ -165,12 +160,7 @@ class RecordWorkDaysIn(Strict):
 
 class ReviewWorkDayIn(Strict):
     decision: Literal["approve", "reject"]
-    reason: str | None = Field(None, max_length=300)
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value)
+    reason: PlainText | None = Field(None, max_length=300)
 
 
 class WorkDayOut(BaseModel):
@@ -205,8 +195,8 @@ class PayrollRecordIn(BaseModel):
     ssn: str = Field(min_length=1)
     last_name: str = Field(min_length=1, max_length=100)
     first_name: str = Field(min_length=1, max_length=100)
-    employer: str = Field(min_length=1, max_length=200)
-    production: str | None = Field(None, max_length=200)
+    employer: PlainText = Field(min_length=1, max_length=200)
+    production: PlainText | None = Field(None, max_length=200)
     classification_code: str = Field(min_length=1, max_length=40)
     work_date: date
     hours: float = Field(ge=0, le=24)
@@ -226,11 +216,6 @@ class PayrollRecordIn(BaseModel):
     @classmethod
     def names_are_visible(cls, value):
         return visible_name(value)
-
-    @field_validator("employer", "production", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value)
 
 
 class PayrollBatchIn(BaseModel):
@@ -395,12 +380,7 @@ class ImposeSuspensionIn(BaseModel):
     classification_code: str = Field(min_length=1, max_length=40)
     kind: Literal["suspension", "withdrawal"] = "suspension"
     starts_on: date | None = None   # the first day off the roster; today if not given
-    reason: str = Field(min_length=1, max_length=500)  # the person is told it
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value)
+    reason: PlainText = Field(min_length=1, max_length=500)  # the person is told it
 
 
 class LiftSuspensionIn(BaseModel):
@@ -611,12 +591,7 @@ class ExtensionRequestIn(_Plain):
 class ExtensionDecisionIn(_Plain):
     decision: Literal["approve", "deny"]
     until: date | None = None     # approve: the new due date (the request's by default)
-    reason: str | None = Field(default=None, max_length=500)
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value) if value is not None else None
+    reason: PlainText | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def deny_says_why(self):
@@ -651,31 +626,16 @@ class StartRemovalIn(_Plain):
     classification_code: str = Field(min_length=1, max_length=40)
     reason: str = Field(min_length=1, max_length=40)          # a code from the data
     effective_on: date | None = None                          # today if not given
-    note: str | None = Field(default=None, max_length=500)
-
-    @field_validator("note", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value) if value is not None else None
+    note: PlainText | None = Field(default=None, max_length=500)
 
 
 class ProtestIn(_Plain):
-    text: str = Field(min_length=1, max_length=2000)
-
-    @field_validator("text", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value)
+    text: PlainText = Field(min_length=1, max_length=2000)
 
 
 class RemovalDecisionIn(_Plain):
     decision: Literal["uphold", "reverse"]
-    reason: str | None = Field(default=None, max_length=500)
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value) if value is not None else None
+    reason: PlainText | None = Field(default=None, max_length=500)
 
 
 class RemovalOut(BaseModel):
@@ -790,12 +750,7 @@ class AttachProofIn(_Plain):
 
 
 class DismissProofIn(_Plain):
-    reason: str = Field(min_length=1, max_length=500)
-
-    @field_validator("reason", mode="before")
-    @classmethod
-    def text_is_plain(cls, value):
-        return plain_text(value)
+    reason: PlainText = Field(min_length=1, max_length=500)
 
 
 class HeldProofDecisionOut(BaseModel):

@@ -3,6 +3,9 @@ something it is not (a right-to-left override, a NUL, zero-width spaces) is refu
 from __future__ import annotations
 
 import unicodedata
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 # Zero-width (non-)joiners are part of spelling in Persian and Indic names; every other control
 # or format character (NUL, escapes, bidi overrides such as U+202E, soft hyphens, zero-width
@@ -27,3 +30,9 @@ def visible_name(value):
             not char.isspace() and char not in JOINERS for char in value):
         raise ValueError("Enter a name with at least one visible letter.")
     return value
+
+
+# A field of free text refused if it hides control or invisible characters (plain_text), e.g.
+# `reason: PlainText | None = Field(None, max_length=500)`.
+PlainText = Annotated[str, BeforeValidator(plain_text)]
+

@@ -39,6 +39,15 @@ def held_list(principal):
     return render_template("staff/held_proofs.html", listing=listing, error=error, held=held == "true")
 
 
+def _decided(decide):
+    """Make the decision and go back to the list, saying what happened or why it could not be."""
+    try:
+        flash(decide()["message"], "success")
+    except HubError as exc:
+        flash(exc.message, "error")
+    return _back()
+
+
 @proofs.post("/<uuid:proof_id>/attach")
 @require_page(*STAFF)
 def attach(principal, proof_id: uuid.UUID):
@@ -46,12 +55,7 @@ def attach(principal, proof_id: uuid.UUID):
     if errors:
         flash("Choose the person to attach the proof to.", "error")
         return _back()
-    try:
-        done = attach_held_proof(staff_self(principal), proof_id, data)
-        flash(done["message"], "success")
-    except HubError as exc:
-        flash(exc.message, "error")
-    return _back()
+    return _decided(lambda: attach_held_proof(staff_self(principal), proof_id, data))
 
 
 @proofs.post("/<uuid:proof_id>/dismiss")
@@ -62,9 +66,4 @@ def dismiss(principal, proof_id: uuid.UUID):
         typed = request.form.get("reason", "").strip()
         flash(errors.get("reason", "") if typed else "Say why the proof is dismissed.", "error")
         return _back()
-    try:
-        done = dismiss_held_proof(staff_self(principal), proof_id, data)
-        flash(done["message"], "success")
-    except HubError as exc:
-        flash(exc.message, "error")
-    return _back()
+    return _decided(lambda: dismiss_held_proof(staff_self(principal), proof_id, data))

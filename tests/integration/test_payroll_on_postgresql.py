@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from rosters.models import WorkDay
 
 from common.identity import normalise_ssn, ssn_index
+from tests.support.databases import rosters_on_postgresql
 from tests.support.factories import make_ssn
 from tests.support.waiting import random_suffix
 from tests.unit.test_payroll_ingest import (  # noqa: F401 - collected here again, on PostgreSQL
@@ -44,26 +45,13 @@ KEPT = {"alembic_version", "catalog_versions"}  # the catalog is synced once per
 
 @pytest.fixture(scope="module")
 def rosters_sessions(postgres_admin):
-    from psycogreen.eventlet import patch_psycopg
-    from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
-    from rosters.models import Base
-
-    from common.db import create_engine_for, make_session_factory
-    from common.migrations import upgrade_to_head
-
-    # cooperative psycopg2, as the service's Database makes it (common.db): the bulk path must
-    # work there (COPY, for one, is refused in that mode)
-    patch_psycopg()
+    # its own database for the module (postgres_url is per test); cooperative psycopg2, as in the
+    # service: the bulk path must work there (COPY, for one, is refused in that mode)
     name = f"hub_test_{random_suffix(10)}"
     with postgres_admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = postgres_admin.url.set(database=name).render_as_string(hide_password=False)
-    upgrade_to_head("rosters", url)
-    engine = create_engine_for(url)
-    sessions = make_session_factory(engine, Base)
-    with sessions() as session:
-        sync_catalog_to_db(session, load_catalog_files())
-        session.commit()
+    engine, sessions = rosters_on_postgresql(url)
     yield sessions
     engine.dispose()
     with postgres_admin.connect() as connection:

@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 from nameko.testing.services import worker_factory
 from rosters import proofs
-from rosters.catalog_loader import load_catalog_files, sync_catalog_to_db
-from rosters.models import Base, EmploymentProof, WorkDay
+from rosters.models import EmploymentProof, WorkDay
 from rosters.monthly_report import month_starts
 from rosters.rulebook import CatalogCache, current_catalog
 from rosters.service import RostersService
@@ -21,9 +20,8 @@ from rosters.service import RostersService
 from common.audit import Actor
 from common.clock import hub_timezone, today
 from common.contracts.rosters import AttachProofIn, DismissProofIn
-from common.db import create_engine_for, make_session_factory
 from common.errors import Conflict
-from common.migrations import upgrade_to_head
+from tests.support.databases import rosters_on_postgresql as migrated_rosters
 from tests.support.factories import make_ssn
 from tests.unit.test_employer_proofs import EMPLOYER, ORG, STAFF, proof, register
 from tests.unit.test_monthly_activity import make_audited, make_record, make_removal, make_suspension, noon
@@ -33,16 +31,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def rosters_on_postgresql(postgres_url):
-    from psycogreen.eventlet import patch_psycopg
-
-    patch_psycopg()  # a session waiting on a row lock must not block the other (eventlet)
-    url = postgres_url()
-    upgrade_to_head("rosters", url)
-    engine = create_engine_for(url)
-    factory = make_session_factory(engine, Base)
-    with factory() as session:
-        sync_catalog_to_db(session, load_catalog_files())
-        session.commit()
+    engine, factory = migrated_rosters(postgres_url())
     yield factory
     engine.dispose()
 
